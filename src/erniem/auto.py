@@ -1,0 +1,34 @@
+"""Registration of the ERNIE-M classes with the transformers Auto classes; safe to run more than once."""
+
+from transformers import (
+    AutoConfig,
+    AutoModel,
+    AutoModelForMultipleChoice,
+    AutoModelForQuestionAnswering,
+    AutoModelForSequenceClassification,
+    AutoModelForTokenClassification,
+)
+
+from .configuration import ErnieMConfig
+from .modeling import (
+    ErnieMForMultipleChoice,
+    ErnieMForQuestionAnswering,
+    ErnieMForSequenceClassification,
+    ErnieMForTokenClassification,
+    ErnieMModel,
+)
+
+AUTO_MODELS = (
+    (AutoModel, ErnieMModel),
+    (AutoModelForSequenceClassification, ErnieMForSequenceClassification),
+    (AutoModelForMultipleChoice, ErnieMForMultipleChoice),
+    (AutoModelForTokenClassification, ErnieMForTokenClassification),
+    (AutoModelForQuestionAnswering, ErnieMForQuestionAnswering),
+)
+
+
+def register() -> None:
+    """Make `AutoConfig` and the `AutoModel*` classes resolve `model_type: "ernie_m"` to erniem."""
+    AutoConfig.register(ErnieMConfig.model_type, ErnieMConfig, exist_ok=True)
+    for auto_class, model_class in AUTO_MODELS:
+        auto_class.register(ErnieMConfig, model_class, exist_ok=True)

@@ -1,0 +1,123 @@
+"""ErnieMConfig: the hyper-parameters of an ERNIE-M encoder, compatible with transformers 4.x checkpoints."""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+from transformers import PreTrainedConfig
+from transformers.activations import ACT2FN
+
+MaskConvention = Literal["transformers", "paddlenlp"]
+
+
+class ErnieMConfig(PreTrainedConfig):
+    r"""Configuration of an [`ErnieMModel`].
+
+    The defaults reproduce `susnato/ernie-m-base_pytorch`. The constructor takes the arguments of the
+    transformers 4.x `ErnieMConfig`, in the same order, plus `mask_convention`.
+
+    Args:
+        vocab_size: Number of token ids the embedding table holds.
+        hidden_size: Width of the embeddings, encoder layers and pooler.
+        num_hidden_layers: Number of encoder layers.
+        num_attention_heads: Attention heads per layer; must divide `hidden_size`.
+        intermediate_size: Width of the feed-forward layer.
+        hidden_act: Activation of the feed-forward layer, a key of `transformers.activations.ACT2FN`.
+        hidden_dropout_prob: Dropout after the embeddings and after each residual branch.
+        attention_probs_dropout_prob: Dropout on the attention probabilities.
+        max_position_embeddings: Rows of the position table. Position ids are shifted by 2, so at most
+            `max_position_embeddings - 2` tokens fit.
+        initializer_range: Standard deviation of the normal initialiser of weights.
+        pad_token_id: Id of `[PAD]`.
+        layer_norm_eps: Epsilon of every LayerNorm.
+        classifier_dropout: Dropout before classification heads; `None` uses `hidden_dropout_prob`.
+            Alias: `dropout`.
+        is_decoder: Kept for compatibility; ERNIE-M is an encoder and only `False` is accepted.
+        act_dropout: Dropout after the feed-forward activation; `None` uses `hidden_dropout_prob`.
+        mask_convention: What the model attends to when the caller passes no `attention_mask`, and how a
+            2-D mask becomes additive:
+            - `"transformers"` (default): keys equal to `pad_token_id` are masked with the dtype's minimum,
+              as transformers 4.x did; what the hub checkpoints expect.
+            - `"paddlenlp"`: keys equal to id 0 (`[CLS]`) are masked with -1e4 and `[PAD]` is attended, as
+              PaddleNLP's ErnieM and UIE-M do; what converted UIE-M checkpoints were trained with.
+    """
+
+    model_type = "ernie_m"
+    attribute_map = {"dropout": "classifier_dropout", "num_classes": "num_labels"}
+
+    def __init__(
+        self,
+        vocab_size: int = 250002,
+        hidden_size: int = 768,
+        num_hidden_layers: int = 12,
+        num_attention_heads: int = 12,
+        intermediate_size: int = 3072,
+        hidden_act: str = "gelu",
+        hidden_dropout_prob: float = 0.1,
+        attention_probs_dropout_prob: float = 0.1,
+        max_position_embeddings: int = 514,
+        initializer_range: float = 0.02,
+        pad_token_id: int = 1,
+        layer_norm_eps: float = 1e-05,
+        classifier_dropout: float | None = None,
+        is_decoder: bool = False,
+        act_dropout: float | None = 0.0,
+        mask_convention: MaskConvention = "transformers",
+        **kwargs,
+    ):
+        classifier_dropout = kwargs.pop("dropout", classifier_dropout)  # the documented alias
+        # pad_token_id and is_decoder are base-class fields in some transformers 5 releases: pass them up.
+        super().__init__(pad_token_id=pad_token_id, is_decoder=is_decoder, **kwargs)
+        self.vocab_size = vocab_size
+        self.hidden_size = hidden_size
+        self.num_hidden_layers = num_hidden_layers
+        self.num_attention_heads = num_attention_heads
+        self.intermediate_size = intermediate_size
+        self.hidden_act = hidden_act
+        self.hidden_dropout_prob = hidden_dropout_prob
+        self.attention_probs_dropout_prob = attention_probs_dropout_prob
+        self.max_position_embeddings = max_position_embeddings
+        self.initializer_range = initializer_range
+        self.layer_norm_eps = layer_norm_eps
+        self.classifier_dropout = classifier_dropout
+        self.act_dropout = act_dropout
+        self.mask_convention = mask_convention
+        self._validate()
+
+    def _validate(self) -> None:
+        """Raise `ValueError` naming the first inconsistent field."""
+        for name in ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
+        if self.hidden_size % self.num_attention_heads != 0:
+            raise ValueError(
+                f"`hidden_size` ({self.hidden_size}) is not a multiple of `num_attention_heads` "
+                f"({self.num_attention_heads})."
+            )
+        if not isinstance(self.max_position_embeddings, int) or self.max_position_embeddings <= 2:
+            raise ValueError(
+                "`max_position_embeddings` must be an integer above 2 (position ids start at 2), "
+                f"got {self.max_position_embeddings!r}."
+            )
+        if self.pad_token_id is not None and not 0 <= self.pad_token_id < self.vocab_size:
+            raise ValueError(
+                f"`pad_token_id` ({self.pad_token_id}) is outside the vocabulary (size {self.vocab_size})."
+            )
+        if isinstance(self.hidden_act, str) and self.hidden_act not in ACT2FN:
+            raise ValueError(f"`hidden_act` {self.hidden_act!r} is unknown; choose one of {sorted(ACT2FN)}.")
+        for name in ("hidden_dropout_prob", "attention_probs_dropout_prob", "classifier_dropout", "act_dropout"):
+            value = getattr(self, name)
+            if value is not None and not 0.0 <= value <= 1.0:
+                raise ValueError(f"`{name}` must lie in [0, 1], got {value!r}.")
+        if self.layer_norm_eps <= 0:
+            raise ValueError(f"`layer_norm_eps` must be positive, got {self.layer_norm_eps!r}.")
+        if self.is_decoder:
+            raise ValueError("ERNIE-M is an encoder: `is_decoder=True` is not supported.")
+        if self.mask_convention not in get_args(MaskConvention):
+            raise ValueError(
+                f"`mask_convention` must be one of {get_args(MaskConvention)}, got {self.mask_convention!r}."
+            )
+
+
+__all__ = ["ErnieMConfig", "MaskConvention"]

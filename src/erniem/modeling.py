@@ -1,0 +1,849 @@
+"""The ERNIE-M encoder and its task heads: embeddings → attention → layer → encoder → pooler → model → heads.
+
+Parameter names are those of transformers 4.39, so its checkpoints load unchanged. Numerics follow the
+transformers 4.39 implementation (or PaddleNLP's, with `config.mask_convention="paddlenlp"`), without its
+defects: inputs are never modified, every floating dtype runs, and over-long inputs raise `ValueError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
+from transformers import PreTrainedModel
+from transformers.activations import ACT2FN
+from transformers.modeling_layers import GradientCheckpointingLayer
+from transformers.modeling_outputs import (
+    MultipleChoiceModelOutput,
+    QuestionAnsweringModelOutput,
+    SequenceClassifierOutput,
+    TokenClassifierOutput,
+)
+from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
+from transformers.utils import ModelOutput
+
+from .configuration import ErnieMConfig
+
+# PaddleNLP parity: position ids are shifted by 2, so rows 0 and 1 of the position table are never used.
+POSITION_OFFSET = 2
+
+# One (key, value) pair per layer, each (batch, heads, prefix_length, head_dim).
+KeyValues = tuple[tuple[torch.Tensor, torch.Tensor], ...]
+
+
+@dataclass
+class ErnieMModelOutput(ModelOutput):
+    """Output of [`ErnieMModel`].
+
+    Args:
+        last_hidden_state: (batch, seq, hidden) output of the last layer.
+        pooler_output: (batch, hidden) `tanh(dense(h[:, 0]))`; `None` without a pooling layer.
+        hidden_states: embeddings and every layer's output, each (batch, seq, hidden), if asked for.
+        attentions: every layer's attention probabilities (batch, heads, seq, prefix + seq), if asked for.
+        cache: with `use_cache=True`, every layer's (key, value), each (batch, heads, prefix + seq, head_dim),
+            ready to be fed back as `past_key_values`; also readable as `past_key_values`. (transformers 5
+            renamed that output field to `cache`.)
+    """
+
+    last_hidden_state: torch.FloatTensor | None = None
+    pooler_output: torch.FloatTensor | None = None
+    hidden_states: tuple[torch.FloatTensor, ...] | None = None
+    attentions: tuple[torch.FloatTensor, ...] | None = None
+    cache: KeyValues | None = None
+
+    @property
+    def past_key_values(self) -> KeyValues | None:
+        """The per-layer keys and values of `use_cache=True`, under the transformers 4.x and PaddleNLP name."""
+        return self.cache
+
+    def to_tuple(self) -> tuple:
+        """As transformers 4.x: index 0 the sequence output, index 1 the pooled output (even when `None`)."""
+        extras = (self.hidden_states, self.attentions, self.cache)
+        return (self.last_hidden_state, self.pooler_output) + tuple(v for v in extras if v is not None)
+
+
+@dataclass
+class InformationExtractionOutput(ModelOutput):
+    """Output of [`ErnieMForInformationExtraction`].
+
+    Args:
+        loss: mean of the start and end binary cross-entropies, when labels are given.
+        start_logits: (batch, seq) logit that a span starts at each token; `sigmoid` gives UIE's `start_prob`.
+        end_logits: (batch, seq) logit that a span ends at each token; `sigmoid` gives UIE's `end_prob`.
+        hidden_states: as in [`ErnieMModelOutput`], if asked for.
+        attentions: as in [`ErnieMModelOutput`], if asked for.
+    """
+
+    loss: torch.FloatTensor | None = None
+    start_logits: torch.FloatTensor | None = None
+    end_logits: torch.FloatTensor | None = None
+    hidden_states: tuple[torch.FloatTensor, ...] | None = None
+    attentions: tuple[torch.FloatTensor, ...] | None = None
+
+    def to_tuple(self) -> tuple:
+        """Always five entries, `None` where absent: (loss, start_logits, end_logits, hidden_states, attentions)."""
+        return (self.loss, self.start_logits, self.end_logits, self.hidden_states, self.attentions)
+
+
+@dataclass(frozen=True)
+class _MaskRule:
+    """What a mask convention hides when no mask is given, and the additive value of a hidden key."""
+
+    masked_token_id: Callable[[ErnieMConfig], int]
+    fill_value: Callable[[torch.dtype], float]
+
+
+_MASK_RULES = {
+    "transformers": _MaskRule(lambda config: config.pad_token_id, lambda dtype: torch.finfo(dtype).min),
+    # PaddleNLP parity: id 0 ([CLS]) is hidden and [PAD] attended, with -1e4; UIE-M was trained so.
+    "paddlenlp": _MaskRule(lambda config: 0, lambda dtype: -1e4),
+}
+
+
+class ErnieMEmbeddings(nn.Module):
+    """Word plus position embeddings, then LayerNorm and dropout (ERNIE-M has no token types)."""
+
+    def __init__(self, config: ErnieMConfig):
+        super().__init__()
+        self.word_embeddings = nn.Embedding(config.vocab_size, config.hidden_size, padding_idx=config.pad_token_id)
+        self.position_embeddings = nn.Embedding(
+            config.max_position_embeddings, config.hidden_size, padding_idx=config.pad_token_id
+        )
+        self.layer_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+        self.max_length = config.max_position_embeddings - POSITION_OFFSET
+
+    def forward(
+        self,
+        input_ids: torch.LongTensor | None = None,
+        position_ids: torch.LongTensor | None = None,
+        inputs_embeds: torch.FloatTensor | None = None,
+        past_key_values_length: int = 0,
+    ) -> torch.Tensor:
+        """Return (batch, seq, hidden) embeddings; `position_ids` (batch or 1, seq) count from 0."""
+        if inputs_embeds is None:
+            inputs_embeds = self.word_embeddings(input_ids)
+        seq_length = inputs_embeds.shape[1]
+        if position_ids is None:
+            if past_key_values_length + seq_length > self.max_length:
+                raise ValueError(
+                    f"The input has {seq_length} tokens after a prefix of {past_key_values_length}, more than the "
+                    f"{self.max_length} positions this model has (max_position_embeddings minus {POSITION_OFFSET})."
+                )
+            position_ids = torch.arange(
+                past_key_values_length, past_key_values_length + seq_length, device=inputs_embeds.device
+            ).unsqueeze(0)
+        elif not torch.compiler.is_compiling():
+            low, high = int(position_ids.min()), int(position_ids.max())
+            if low < 0 or high >= self.max_length:
+                raise ValueError(
+                    f"position_ids must lie in [0, {self.max_length - 1}] for this model, got values in [{low}, {high}]."
+                )
+        position_embeddings = self.position_embeddings(position_ids + POSITION_OFFSET)  # never in place
+        embeddings = self.layer_norm(inputs_embeds + position_embeddings)
+        return self.dropout(embeddings)
+
+
+def eager_attention_forward(
+    module: nn.Module,
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    attention_mask: torch.Tensor | None,
+    scaling: float,
+    dropout: float = 0.0,
+    head_mask: torch.Tensor | None = None,
+    **kwargs,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Attention with materialised probabilities; the only path that applies `head_mask`.
+
+    Args:
+        query: (batch, heads, seq, head_dim).
+        key, value: (batch, heads, keys, head_dim).
+        attention_mask: additive, broadcastable to (batch, heads, seq, keys).
+        head_mask: (batch or 1, heads, 1, 1) multiplier of the probabilities.
+
+    Returns:
+        The context (batch, seq, heads, head_dim) and the probabilities (batch, heads, seq, keys).
+    """
+    scores = torch.matmul(query, key.transpose(-1, -2)) * scaling  # (batch, heads, seq, keys)
+    if attention_mask is not None:
+        scores = scores + attention_mask
+    probs = nn.functional.softmax(scores, dim=-1)
+    probs = nn.functional.dropout(probs, p=dropout, training=module.training)
+    if head_mask is not None:
+        probs = probs * head_mask
+    context = torch.matmul(probs, value).transpose(1, 2).contiguous()  # (batch, seq, heads, head_dim)
+    return context, probs
+
+
+class ErnieMSelfAttention(nn.Module):
+    """Query, key and value projections and the attention itself, after optional prefix keys and values."""
+
+    def __init__(self, config: ErnieMConfig):
+        super().__init__()
+        self.config = config
+        self.num_attention_heads = config.num_attention_heads
+        self.attention_head_size = config.hidden_size // config.num_attention_heads
+        self.all_head_size = config.hidden_size
+        self.q_proj = nn.Linear(config.hidden_size, self.all_head_size)
+        self.k_proj = nn.Linear(config.hidden_size, self.all_head_size)
+        self.v_proj = nn.Linear(config.hidden_size, self.all_head_size)
+        self.dropout_prob = config.attention_probs_dropout_prob
+        self.scaling = self.attention_head_size**-0.5
+        self.is_causal = False
+
+    def forward(
+        self,
+        hidden_states: torch.Tensor,
+        attention_interface: Callable,
+        attention_mask: torch.Tensor | None = None,
+        head_mask: torch.Tensor | None = None,
+        prefix_key_value: tuple[torch.Tensor, torch.Tensor] | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor | None, tuple[torch.Tensor, torch.Tensor]]:
+        """Return the context (batch, seq, hidden), the probabilities if computed, and this layer's keys/values."""
+        batch_size, seq_length, _ = hidden_states.shape
+        heads_shape = (batch_size, seq_length, self.num_attention_heads, self.attention_head_size)
+        query = self.q_proj(hidden_states).view(heads_shape).transpose(1, 2)  # (batch, heads, seq, head_dim)
+        key = self.k_proj(hidden_states).view(heads_shape).transpose(1, 2)
+        value = self.v_proj(hidden_states).view(heads_shape).transpose(1, 2)
+        if prefix_key_value is not None:
+            key = torch.cat([prefix_key_value[0], key], dim=2)  # (batch, heads, prefix + seq, head_dim)
+            value = torch.cat([prefix_key_value[1], value], dim=2)
+
+        context, probs = attention_interface(
+            self,
+            query,
+            key,
+            value,
+            attention_mask,
+            dropout=self.dropout_prob if self.training else 0.0,
+            scaling=self.scaling,
+            **({"head_mask": head_mask} if head_mask is not None else {}),
+        )
+        context = context.reshape(batch_size, seq_length, self.all_head_size)
+        return context, probs, (key, value)
+
+
+class ErnieMAttention(nn.Module):
+    """Self-attention followed by its output projection."""
+
+    def __init__(self, config: ErnieMConfig):
+        super().__init__()
+        self.self_attn = ErnieMSelfAttention(config)
+        self.out_proj = nn.Linear(config.hidden_size, config.hidden_size)
+
+    def forward(self, hidden_states: torch.Tensor, attention_interface: Callable, **kwargs):
+        context, probs, key_value = self.self_attn(hidden_states, attention_interface, **kwargs)
+        return self.out_proj(context), probs, key_value
+
+
+class ErnieMEncoderLayer(GradientCheckpointingLayer):
+    """Post-norm transformer layer: `norm1(x + attn(x))`, then `norm2(x + linear2(act(linear1(x))))`."""
+
+    def __init__(self, config: ErnieMConfig):
+        super().__init__()
+        act_dropout = config.hidden_dropout_prob if config.act_dropout is None else config.act_dropout
+        self.self_attn = ErnieMAttention(config)
+        self.linear1 = nn.Linear(config.hidden_size, config.intermediate_size)
+        self.dropout = nn.Dropout(act_dropout)
+        self.linear2 = nn.Linear(config.intermediate_size, config.hidden_size)
+        self.norm1 = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.norm2 = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.dropout1 = nn.Dropout(config.hidden_dropout_prob)
+        self.dropout2 = nn.Dropout(config.hidden_dropout_prob)
+        self.activation = ACT2FN[config.hidden_act] if isinstance(config.hidden_act, str) else config.hidden_act
+
+    def forward(
+        self,
+        hidden_states: torch.Tensor,
+        attention_interface: Callable = eager_attention_forward,
+        attention_mask: torch.Tensor | None = None,
+        head_mask: torch.Tensor | None = None,
+        prefix_key_value: tuple[torch.Tensor, torch.Tensor] | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor | None, tuple[torch.Tensor, torch.Tensor]]:
+        """Return the layer output (batch, seq, hidden), the attention probabilities if computed, and keys/values."""
+        attention_output, probs, key_value = self.self_attn(
+            hidden_states,
+            attention_interface,
+            attention_mask=attention_mask,
+            head_mask=head_mask,
+            prefix_key_value=prefix_key_value,
+        )
+        hidden_states = self.norm1(hidden_states + self.dropout1(attention_output))
+        feed_forward = self.linear2(self.dropout(self.activation(self.linear1(hidden_states))))
+        hidden_states = self.norm2(hidden_states + self.dropout2(feed_forward))
+        return hidden_states, probs, key_value
+
+
+class ErnieMEncoder(nn.Module):
+    """The stack of encoder layers."""
+
+    def __init__(self, config: ErnieMConfig):
+        super().__init__()
+        self.config = config
+        self.layers = nn.ModuleList([ErnieMEncoderLayer(config) for _ in range(config.num_hidden_layers)])
+
+    def forward(
+        self,
+        hidden_states: torch.Tensor,
+        attention_interface: Callable,
+        attention_mask: torch.Tensor | None,
+        head_masks: list[torch.Tensor | None],
+        past_key_values: KeyValues | None,
+        output_attentions: bool,
+        output_hidden_states: bool,
+        use_cache: bool,
+    ) -> tuple[torch.Tensor, tuple | None, tuple | None, KeyValues | None]:
+        """Return the last layer's output, then all hidden states, attentions and keys/values where asked."""
+        all_hidden_states = (hidden_states,) if output_hidden_states else None
+        all_attentions = () if output_attentions else None
+        key_values = () if use_cache else None
+        for index, layer in enumerate(self.layers):
+            hidden_states, probs, key_value = layer(
+                hidden_states,
+                attention_interface=attention_interface,
+                attention_mask=attention_mask,
+                head_mask=head_masks[index],
+                prefix_key_value=past_key_values[index] if past_key_values is not None else None,
+            )
+            if output_hidden_states:
+                all_hidden_states += (hidden_states,)
+            if output_attentions:
+                all_attentions += (probs,)
+            if use_cache:
+                key_values += (key_value,)
+        return hidden_states, all_hidden_states, all_attentions, key_values
+
+
+class ErnieMPooler(nn.Module):
+    """`tanh(dense(h[:, 0]))`: the first token's state, projected."""
+
+    def __init__(self, config: ErnieMConfig):
+        super().__init__()
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.activation = nn.Tanh()
+
+    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
+        return self.activation(self.dense(hidden_states[:, 0]))
+
+
+class ErnieMPreTrainedModel(PreTrainedModel):
+    """Weight initialisation and loading shared by the ERNIE-M model and heads.
+
+    Weights are initialised as in transformers 4.x: normal(0, `initializer_range`) for linear and embedding
+    weights (padding row zeroed), zero biases, unit LayerNorms; transformers' default `_init_weights` does it.
+    """
+
+    config_class = ErnieMConfig
+    base_model_prefix = "ernie_m"
+    main_input_name = "input_ids"
+    supports_gradient_checkpointing = True
+    _supports_sdpa = True
+    _supports_flash_attn = True
+    _no_split_modules = ["ErnieMEmbeddings", "ErnieMEncoderLayer"]
+
+
+class ErnieMModel(ErnieMPreTrainedModel):
+    """The bare ERNIE-M encoder, returning hidden states and (optionally) the pooled first token."""
+
+    def __init__(self, config: ErnieMConfig, add_pooling_layer: bool = True):
+        super().__init__(config)
+        self.embeddings = ErnieMEmbeddings(config)
+        self.encoder = ErnieMEncoder(config)
+        self.pooler = ErnieMPooler(config) if add_pooling_layer else None
+        self.post_init()
+
+    def get_input_embeddings(self) -> nn.Embedding:
+        return self.embeddings.word_embeddings
+
+    def set_input_embeddings(self, value: nn.Embedding) -> None:
+        self.embeddings.word_embeddings = value
+
+    def forward(
+        self,
+        input_ids: torch.LongTensor | None = None,
+        position_ids: torch.LongTensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        head_mask: torch.Tensor | None = None,
+        inputs_embeds: torch.FloatTensor | None = None,
+        past_key_values: KeyValues | None = None,
+        use_cache: bool | None = None,
+        output_hidden_states: bool | None = None,
+        output_attentions: bool | None = None,
+        return_dict: bool | None = None,
+    ) -> ErnieMModelOutput | tuple:
+        r"""Encode a batch.
+
+        Args:
+            input_ids: (batch, seq) token ids; give either these or `inputs_embeds`.
+            position_ids: (batch or 1, seq) positions counted from 0; default `prefix_length + arange(seq)`.
+            attention_mask: (batch, seq) or (batch, prefix + seq) with 1 for tokens to attend and 0 for
+                tokens to ignore, or a 4-D additive float (or boolean keep) mask broadcastable to
+                (batch, heads, seq, prefix + seq). Without it, `config.mask_convention` decides what is hidden.
+            head_mask: (heads,) or (layers, heads), 1 to keep a head and 0 to silence it.
+            inputs_embeds: (batch, seq, hidden) embeddings used instead of `input_ids`.
+            past_key_values: per layer a (key, value) pair of (batch, heads, prefix, head_dim) tensors placed
+                before the sequence's own keys and values (prefix tuning); the prefix is always attended.
+            use_cache: return every layer's keys and values (prefix included) as `past_key_values`.
+            output_hidden_states: return the embeddings and every layer's output.
+            output_attentions: return every layer's attention probabilities.
+            return_dict: return an [`ErnieMModelOutput`] rather than a tuple.
+
+        `head_mask` and `output_attentions` need the probabilities, so those calls run the eager attention
+        whatever `attn_implementation` says.
+        """
+        if (input_ids is None) == (inputs_embeds is None):
+            raise ValueError("Pass exactly one of `input_ids` and `inputs_embeds`.")
+        config = self.config
+        output_attentions = config.output_attentions if output_attentions is None else output_attentions
+        output_hidden_states = config.output_hidden_states if output_hidden_states is None else output_hidden_states
+        return_dict = config.return_dict if return_dict is None else return_dict
+        use_cache = bool(use_cache)
+
+        batch_size, seq_length = (input_ids if input_ids is not None else inputs_embeds).shape[:2]
+        prefix_length = self._check_prefix(past_key_values, batch_size)
+        embedding_output = self.embeddings(input_ids, position_ids, inputs_embeds, prefix_length)
+
+        implementation = config._attn_implementation or "eager"
+        if output_attentions or head_mask is not None:
+            implementation = "eager"
+        attention_interface = (
+            eager_attention_forward if implementation == "eager" else ALL_ATTENTION_FUNCTIONS[implementation]
+        )
+        keep = self._keep_mask(input_ids, attention_mask, batch_size, seq_length, prefix_length)
+        if implementation.startswith("flash"):
+            if attention_mask is not None and attention_mask.dim() == 4:
+                raise ValueError(f"{implementation} takes a 2-D attention mask, not a 4-D one.")
+            extended_mask = keep.to(torch.int32) if keep is not None else None  # (batch, prefix + seq)
+        else:
+            extended_mask = self._additive_mask(attention_mask, keep, embedding_output.dtype)
+
+        sequence_output, hidden_states, attentions, key_values = self.encoder(
+            embedding_output,
+            attention_interface=attention_interface,
+            attention_mask=extended_mask,
+            head_masks=self._head_masks(head_mask, embedding_output.dtype),
+            past_key_values=past_key_values,
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+            use_cache=use_cache,
+        )
+        pooled_output = self.pooler(sequence_output) if self.pooler is not None else None
+        output = ErnieMModelOutput(
+            last_hidden_state=sequence_output,
+            pooler_output=pooled_output,
+            hidden_states=hidden_states,
+            attentions=attentions,
+            cache=key_values,
+        )
+        return output if return_dict else output.to_tuple()
+
+    def _check_prefix(self, past_key_values: KeyValues | None, batch_size: int) -> int:
+        """Validate prefix keys/values and return the prefix length."""
+        if past_key_values is None:
+            return 0
+        config = self.config
+        if len(past_key_values) != config.num_hidden_layers:
+            raise ValueError(
+                f"past_key_values has {len(past_key_values)} entries; this model has {config.num_hidden_layers} layers."
+            )
+        head_dim = config.hidden_size // config.num_attention_heads
+        key = past_key_values[0][0]
+        if key.dim() != 4 or key.shape[1] != config.num_attention_heads or key.shape[3] != head_dim:
+            raise ValueError(
+                f"past_key_values tensors must be (batch, {config.num_attention_heads}, prefix_length, {head_dim}), "
+                f"got {tuple(key.shape)}."
+            )
+        if key.shape[0] not in (1, batch_size):
+            raise ValueError(f"past_key_values has batch size {key.shape[0]}, the input {batch_size}.")
+        return key.shape[2]
+
+    def _keep_mask(
+        self,
+        input_ids: torch.Tensor | None,
+        attention_mask: torch.Tensor | None,
+        batch_size: int,
+        seq_length: int,
+        prefix_length: int,
+    ) -> torch.Tensor | None:
+        """Return (batch, prefix + seq) booleans, True where a key is attended; `None` when all are."""
+        if attention_mask is not None and attention_mask.dim() == 4:
+            return None
+        if attention_mask is not None:
+            if attention_mask.dim() != 2 or attention_mask.shape[1] not in (seq_length, prefix_length + seq_length):
+                raise ValueError(
+                    f"attention_mask must be (batch, {seq_length}) or (batch, {prefix_length + seq_length}) "
+                    f"or 4-D, got {tuple(attention_mask.shape)}."
+                )
+            keep = attention_mask != 0
+        else:
+            masked_token_id = _MASK_RULES[self.config.mask_convention].masked_token_id(self.config)
+            if input_ids is None or masked_token_id is None:
+                return None
+            keep = input_ids != masked_token_id
+        if keep.shape[1] == seq_length and prefix_length:
+            prefix = torch.ones(keep.shape[0], prefix_length, dtype=torch.bool, device=keep.device)
+            keep = torch.cat([prefix, keep], dim=1)  # the prefix is always attended
+        return keep
+
+    def _additive_mask(
+        self, attention_mask: torch.Tensor | None, keep: torch.Tensor | None, dtype: torch.dtype
+    ) -> torch.Tensor | None:
+        """Return the additive mask, broadcastable to (batch, heads, seq, keys), in the model's dtype."""
+        fill_value = _MASK_RULES[self.config.mask_convention].fill_value(dtype)
+        if attention_mask is not None and attention_mask.dim() == 4:
+            if attention_mask.dtype != torch.bool:
+                return attention_mask.to(dtype)
+            keep = attention_mask
+        elif keep is None:
+            return None
+        else:
+            keep = keep[:, None, None, :]  # (batch, 1, 1, keys)
+        return torch.zeros(keep.shape, dtype=dtype, device=keep.device).masked_fill(~keep, fill_value)
+
+    def _head_masks(self, head_mask: torch.Tensor | None, dtype: torch.dtype) -> list[torch.Tensor | None]:
+        """Expand `head_mask` to one (1, heads, 1, 1) multiplier per layer."""
+        num_layers, num_heads = self.config.num_hidden_layers, self.config.num_attention_heads
+        if head_mask is None:
+            return [None] * num_layers
+        if head_mask.dim() == 1:
+            head_mask = head_mask.expand(num_layers, -1)
+        if head_mask.shape != (num_layers, num_heads):
+            raise ValueError(
+                f"head_mask must be ({num_heads},) or ({num_layers}, {num_heads}), got {tuple(head_mask.shape)}."
+            )
+        return [row.to(dtype).view(1, num_heads, 1, 1) for row in head_mask]
+
+
+def _classifier_dropout(config: ErnieMConfig) -> nn.Dropout:
+    """The dropout before a classifier: `classifier_dropout`, else `hidden_dropout_prob`."""
+    probability = config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
+    return nn.Dropout(probability)
+
+
+class ErnieMForSequenceClassification(ErnieMPreTrainedModel):
+    """ERNIE-M with a linear layer on the pooled output, for classification or regression."""
+
+    accepts_loss_kwargs = False
+
+    def __init__(self, config: ErnieMConfig):
+        super().__init__(config)
+        self.num_labels = config.num_labels
+        self.ernie_m = ErnieMModel(config)
+        self.dropout = _classifier_dropout(config)
+        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+        self.post_init()
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        position_ids: torch.Tensor | None = None,
+        head_mask: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        past_key_values: KeyValues | None = None,
+        use_cache: bool | None = None,
+        output_hidden_states: bool | None = None,
+        output_attentions: bool | None = None,
+        return_dict: bool | None = True,
+        labels: torch.Tensor | None = None,
+    ) -> SequenceClassifierOutput | tuple:
+        r"""Classify each sequence; arguments as [`ErnieMModel.forward`].
+
+        Args:
+            labels: (batch,) class ids for cross-entropy, (batch,) floats for mean-squared error when
+                `num_labels == 1`, or (batch, num_labels) 0/1 floats for multi-label binary cross-entropy.
+                `config.problem_type` picks the loss; when unset it is inferred from `num_labels` and the dtype.
+        """
+        return_dict = self.config.return_dict if return_dict is None else return_dict
+        outputs = self.ernie_m(
+            input_ids,
+            attention_mask=attention_mask,
+            position_ids=position_ids,
+            head_mask=head_mask,
+            inputs_embeds=inputs_embeds,
+            past_key_values=past_key_values,
+            output_hidden_states=output_hidden_states,
+            output_attentions=output_attentions,
+            return_dict=True,
+        )
+        logits = self.classifier(self.dropout(outputs.pooler_output))
+        loss = self._loss(logits, labels) if labels is not None else None
+        output = SequenceClassifierOutput(
+            loss=loss, logits=logits, hidden_states=outputs.hidden_states, attentions=outputs.attentions
+        )
+        return output if return_dict else output.to_tuple()
+
+    def _loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        if self.config.problem_type is None:
+            if self.num_labels == 1:
+                self.config.problem_type = "regression"
+            elif labels.dtype in (torch.long, torch.int):
+                self.config.problem_type = "single_label_classification"
+            else:
+                self.config.problem_type = "multi_label_classification"
+        if self.config.problem_type == "regression":
+            if self.num_labels == 1:
+                return MSELoss()(logits.squeeze(), labels.squeeze().to(logits.dtype))
+            return MSELoss()(logits, labels.to(logits.dtype))
+        if self.config.problem_type == "single_label_classification":
+            return CrossEntropyLoss()(logits.view(-1, self.num_labels), labels.view(-1))
+        return BCEWithLogitsLoss()(logits, labels.to(logits.dtype))
+
+
+class ErnieMForMultipleChoice(ErnieMPreTrainedModel):
+    """ERNIE-M scoring each choice with a linear layer on its pooled output; softmax across choices."""
+
+    accepts_loss_kwargs = False
+
+    def __init__(self, config: ErnieMConfig):
+        super().__init__(config)
+        self.ernie_m = ErnieMModel(config)
+        self.dropout = _classifier_dropout(config)
+        self.classifier = nn.Linear(config.hidden_size, 1)
+        self.post_init()
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        position_ids: torch.Tensor | None = None,
+        head_mask: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = True,
+    ) -> MultipleChoiceModelOutput | tuple:
+        r"""Score choices; tensors are (batch, num_choices, seq[, hidden]), otherwise as [`ErnieMModel.forward`].
+
+        Args:
+            labels: (batch,) index of the right choice.
+        """
+        return_dict = self.config.return_dict if return_dict is None else return_dict
+        num_choices = (input_ids if input_ids is not None else inputs_embeds).shape[1]
+
+        def flatten(tensor: torch.Tensor | None, trailing: int) -> torch.Tensor | None:
+            # (batch, choices, *rest) -> (batch * choices, *rest)
+            return tensor.reshape(-1, *tensor.shape[-trailing:]) if tensor is not None else None
+
+        outputs = self.ernie_m(
+            flatten(input_ids, 1),
+            attention_mask=flatten(attention_mask, 1),
+            position_ids=flatten(position_ids, 1),
+            head_mask=head_mask,
+            inputs_embeds=flatten(inputs_embeds, 2),
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+            return_dict=True,
+        )
+        logits = self.classifier(self.dropout(outputs.pooler_output)).view(-1, num_choices)
+        loss = CrossEntropyLoss()(logits, labels) if labels is not None else None
+        output = MultipleChoiceModelOutput(
+            loss=loss, logits=logits, hidden_states=outputs.hidden_states, attentions=outputs.attentions
+        )
+        return output if return_dict else output.to_tuple()
+
+
+class ErnieMForTokenClassification(ErnieMPreTrainedModel):
+    """ERNIE-M with a linear layer on every token's state, for tagging such as NER."""
+
+    accepts_loss_kwargs = False
+
+    def __init__(self, config: ErnieMConfig):
+        super().__init__(config)
+        self.num_labels = config.num_labels
+        self.ernie_m = ErnieMModel(config, add_pooling_layer=False)
+        self.dropout = _classifier_dropout(config)
+        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+        self.post_init()
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        position_ids: torch.Tensor | None = None,
+        head_mask: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        past_key_values: KeyValues | None = None,
+        output_hidden_states: bool | None = None,
+        output_attentions: bool | None = None,
+        return_dict: bool | None = True,
+        labels: torch.Tensor | None = None,
+    ) -> TokenClassifierOutput | tuple:
+        r"""Tag every token; arguments as [`ErnieMModel.forward`].
+
+        Args:
+            labels: (batch, seq) class ids; -100 marks tokens left out of the loss.
+        """
+        return_dict = self.config.return_dict if return_dict is None else return_dict
+        outputs = self.ernie_m(
+            input_ids,
+            attention_mask=attention_mask,
+            position_ids=position_ids,
+            head_mask=head_mask,
+            inputs_embeds=inputs_embeds,
+            past_key_values=past_key_values,
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+            return_dict=True,
+        )
+        logits = self.classifier(self.dropout(outputs.last_hidden_state))
+        loss = None
+        if labels is not None:
+            loss = CrossEntropyLoss()(logits.view(-1, self.num_labels), labels.view(-1))
+        output = TokenClassifierOutput(
+            loss=loss, logits=logits, hidden_states=outputs.hidden_states, attentions=outputs.attentions
+        )
+        return output if return_dict else output.to_tuple()
+
+
+class ErnieMForQuestionAnswering(ErnieMPreTrainedModel):
+    """ERNIE-M with a linear layer giving span start and end logits, for extractive question answering."""
+
+    accepts_loss_kwargs = False
+
+    def __init__(self, config: ErnieMConfig):
+        super().__init__(config)
+        self.num_labels = config.num_labels
+        self.ernie_m = ErnieMModel(config, add_pooling_layer=False)
+        self.qa_outputs = nn.Linear(config.hidden_size, config.num_labels)
+        self.post_init()
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        position_ids: torch.Tensor | None = None,
+        head_mask: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        start_positions: torch.Tensor | None = None,
+        end_positions: torch.Tensor | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = True,
+    ) -> QuestionAnsweringModelOutput | tuple:
+        r"""Score answer spans; arguments as [`ErnieMModel.forward`].
+
+        Args:
+            start_positions, end_positions: (batch,) token index of the answer's first and last token.
+                Indices outside the sequence are clamped to `seq` and left out of the loss.
+        """
+        return_dict = self.config.return_dict if return_dict is None else return_dict
+        outputs = self.ernie_m(
+            input_ids,
+            attention_mask=attention_mask,
+            position_ids=position_ids,
+            head_mask=head_mask,
+            inputs_embeds=inputs_embeds,
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+            return_dict=True,
+        )
+        logits = self.qa_outputs(outputs.last_hidden_state)  # (batch, seq, num_labels)
+        start_logits, end_logits = (part.squeeze(-1).contiguous() for part in logits.split(1, dim=-1))
+        loss = None
+        if start_positions is not None and end_positions is not None:
+            ignored_index = start_logits.size(1)
+            start_positions = start_positions.reshape(-1).clamp(0, ignored_index)
+            end_positions = end_positions.reshape(-1).clamp(0, ignored_index)
+            loss_fct = CrossEntropyLoss(ignore_index=ignored_index)
+            loss = (loss_fct(start_logits, start_positions) + loss_fct(end_logits, end_positions)) / 2
+        output = QuestionAnsweringModelOutput(
+            loss=loss,
+            start_logits=start_logits,
+            end_logits=end_logits,
+            hidden_states=outputs.hidden_states,
+            attentions=outputs.attentions,
+        )
+        return output if return_dict else output.to_tuple()
+
+
+class ErnieMForInformationExtraction(ErnieMPreTrainedModel):
+    """ERNIE-M with two linear layers scoring every token as a span start and a span end: the UIE-M model.
+
+    PaddleNLP's `UIEM` returns `sigmoid` of these logits as `start_prob` and `end_prob`.
+    """
+
+    accepts_loss_kwargs = False
+
+    def __init__(self, config: ErnieMConfig):
+        super().__init__(config)
+        self.ernie_m = ErnieMModel(config)
+        self.linear_start = nn.Linear(config.hidden_size, 1)
+        self.linear_end = nn.Linear(config.hidden_size, 1)
+        self.post_init()
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        position_ids: torch.Tensor | None = None,
+        head_mask: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        start_positions: torch.Tensor | None = None,
+        end_positions: torch.Tensor | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = True,
+    ) -> InformationExtractionOutput | tuple:
+        r"""Score every token as a span start and end; arguments as [`ErnieMModel.forward`].
+
+        Args:
+            start_positions, end_positions: (batch, seq) 0/1 labels, 1 where a gold span starts (ends).
+                The loss is the mean of the two binary cross-entropies over all positions, as UIE trains.
+        """
+        return_dict = self.config.return_dict if return_dict is None else return_dict
+        outputs = self.ernie_m(
+            input_ids,
+            attention_mask=attention_mask,
+            position_ids=position_ids,
+            head_mask=head_mask,
+            inputs_embeds=inputs_embeds,
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+            return_dict=True,
+        )
+        sequence_output = outputs.last_hidden_state
+        start_logits = self.linear_start(sequence_output).squeeze(-1)  # (batch, seq)
+        end_logits = self.linear_end(sequence_output).squeeze(-1)
+        loss = None
+        if (start_positions is None) != (end_positions is None):
+            raise ValueError("Pass both `start_positions` and `end_positions`, or neither.")
+        if start_positions is not None:
+            for name, labels in (("start_positions", start_positions), ("end_positions", end_positions)):
+                if labels.shape != start_logits.shape:
+                    raise ValueError(
+                        f"{name} must be (batch, seq) = {tuple(start_logits.shape)} of 0/1 labels, "
+                        f"got {tuple(labels.shape)}."
+                    )
+            loss_fct = BCEWithLogitsLoss()
+            loss = (
+                loss_fct(start_logits, start_positions.to(start_logits.dtype))
+                + loss_fct(end_logits, end_positions.to(end_logits.dtype))
+            ) / 2
+        output = InformationExtractionOutput(
+            loss=loss,
+            start_logits=start_logits,
+            end_logits=end_logits,
+            hidden_states=outputs.hidden_states,
+            attentions=outputs.attentions,
+        )
+        return output if return_dict else output.to_tuple()
+
+
+__all__ = [
+    "ErnieMForInformationExtraction",
+    "ErnieMForMultipleChoice",
+    "ErnieMForQuestionAnswering",
+    "ErnieMForSequenceClassification",
+    "ErnieMForTokenClassification",
+    "ErnieMModel",
+    "ErnieMModelOutput",
+    "ErnieMPreTrainedModel",
+    "InformationExtractionOutput",
+]

@@ -1,0 +1,92 @@
+"""Shared fixtures: tiny configs, and the live transformers 4.39.3 reference run."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+import erniem
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE_SCRIPT = ROOT / "tests" / "reference" / "transformers_reference.py"
+
+
+def reference_python() -> Path | None:
+    """The interpreter of the transformers 4.39.3 virtualenv, or None where it is not built."""
+    configured = os.environ.get("ERNIEM_REFERENCE_PYTHON")
+    candidate = Path(configured) if configured else ROOT / ".venv-ref" / "bin" / "python"
+    return candidate if candidate.exists() else None
+
+
+@dataclass
+class ReferenceRun:
+    """What the reference script wrote: checkpoints, tensors and the manifest describing the cases."""
+
+    directory: Path
+    manifest: dict
+    tensors: dict[str, torch.Tensor]
+
+    def model_dir(self, name: str) -> Path:
+        return self.directory / "models" / name
+
+    def nested(self, prefix: str):
+        """Rebuild a tensor, or the nested tuples stored under `prefix/index/...`."""
+        if prefix in self.tensors:
+            return self.tensors[prefix]
+        indices = sorted(
+            {int(key[len(prefix) + 1 :].split("/")[0]) for key in self.tensors if key.startswith(prefix + "/")}
+        )
+        if not indices:
+            raise KeyError(prefix)
+        return tuple(self.nested(f"{prefix}/{index}") for index in indices)
+
+    def inputs(self, case: str) -> dict:
+        return {name: self.nested(f"inputs/{case}/{name}") for name in self.manifest["cases"][case]["arguments"]}
+
+    def outputs(self, case: str) -> dict:
+        return {name: self.nested(f"outputs/{case}/{name}") for name in self.manifest["cases"][case]["outputs"]}
+
+
+@pytest.fixture(scope="session")
+def reference(tmp_path_factory) -> ReferenceRun:
+    """Run the reference script live, in its own virtualenv, once per session."""
+    python = reference_python()
+    if python is None:
+        message = "transformers 4.39.3 reference env missing: run `bash scripts/build_reference_env.sh`"
+        if os.environ.get("ERNIEM_REQUIRE_REFERENCE") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    directory = tmp_path_factory.mktemp("reference")
+    subprocess.run(
+        [str(python), str(REFERENCE_SCRIPT), str(directory)], check=True, env={**os.environ, "PYTHONPATH": ""}
+    )
+    manifest = json.loads((directory / "manifest.json").read_text())
+    assert manifest["versions"]["transformers"] == "4.39.3", manifest["versions"]
+    return ReferenceRun(directory, manifest, load_file(directory / "cases.safetensors"))
+
+
+TINY = dict(vocab_size=99, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=37)
+
+
+@pytest.fixture
+def tiny_config() -> erniem.ErnieMConfig:
+    return erniem.ErnieMConfig(**TINY)
+
+
+def padded_ids(
+    lengths: list[int], width: int, vocab_size: int = 99, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """[CLS] random ids [SEP] rows padded with [PAD] (id 1) to `width`, and their 0/1 mask."""
+    generator = torch.Generator().manual_seed(seed)
+    ids = torch.full((len(lengths), width), 1, dtype=torch.long)
+    for row, length in enumerate(lengths):
+        ids[row, :length] = torch.randint(3, vocab_size, (length,), generator=generator)
+        ids[row, 0], ids[row, length - 1] = 0, 2
+    return ids, (ids != 1).long()
