@@ -50,7 +50,7 @@ def assert_nested_close(actual, expected, where: str) -> None:
         torch.testing.assert_close(actual, expected, atol=ATOL, rtol=0, msg=lambda m: f"{where}: {m}")
         return
     assert len(actual) == len(expected), f"{where}: {len(actual)} entries, reference {len(expected)}"
-    for index, (a, e) in enumerate(zip(actual, expected)):
+    for index, (a, e) in enumerate(zip(actual, expected, strict=True)):
         assert_nested_close(a, e, f"{where}[{index}]")
 
 

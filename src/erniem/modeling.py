@@ -140,7 +140,7 @@ class ErnieMEmbeddings(nn.Module):
             low, high = int(position_ids.min()), int(position_ids.max())
             if low < 0 or high >= self.max_length:
                 raise ValueError(
-                    f"position_ids must lie in [0, {self.max_length - 1}] for this model, got values in [{low}, {high}]."
+                    f"position_ids must lie in [0, {self.max_length - 1}] for this model, got [{low}, {high}]."
                 )
         position_embeddings = self.position_embeddings(position_ids + POSITION_OFFSET)  # never in place
         embeddings = self.layer_norm(inputs_embeds + position_embeddings)
