@@ -92,7 +92,9 @@ def main() -> None:
     if not arguments.reference_python.exists():
         sys.exit(f"reference env not found at {arguments.reference_python}: run `bash scripts/build_reference_env.sh`")
 
-    print(f"# {platform.processor() or platform.machine()}, torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print(
+        f"# {platform.processor() or platform.machine()}, torch {torch.__version__}, {torch.get_num_threads()} threads"
+    )
     print(f"# base-size ERNIE-M, random weights, batch {BATCH} x {SEQUENCE} padded, median of {arguments.iterations}")
     results = {"reference transformers 4.39.3 fp32": run_reference(arguments.reference_python, arguments.iterations)}
     for name, (implementation, dtype) in ERNIEM_RUNS.items():
