@@ -13,6 +13,8 @@ from .modeling import (
     ErnieMPreTrainedModel,
     InformationExtractionOutput,
 )
+from .tokenization import ErnieMTokenizer
+from .tokenization_fast import ErnieMTokenizerFast
 
 __version__ = "0.1.0"
 
@@ -28,6 +30,8 @@ __all__ = [
     "ErnieMModel",
     "ErnieMModelOutput",
     "ErnieMPreTrainedModel",
+    "ErnieMTokenizer",
+    "ErnieMTokenizerFast",
     "InformationExtractionOutput",
     "register",
 ]

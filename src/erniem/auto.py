@@ -7,6 +7,7 @@ from transformers import (
     AutoModelForQuestionAnswering,
     AutoModelForSequenceClassification,
     AutoModelForTokenClassification,
+    AutoTokenizer,
 )
 
 from .configuration import ErnieMConfig
@@ -17,6 +18,8 @@ from .modeling import (
     ErnieMForTokenClassification,
     ErnieMModel,
 )
+from .tokenization import ErnieMTokenizer
+from .tokenization_fast import ErnieMTokenizerFast
 
 AUTO_MODELS = (
     (AutoModel, ErnieMModel),
@@ -28,7 +31,10 @@ AUTO_MODELS = (
 
 
 def register() -> None:
-    """Make `AutoConfig` and the `AutoModel*` classes resolve `model_type: "ernie_m"` to erniem."""
+    """Make `AutoConfig`, `AutoTokenizer` and the `AutoModel*` classes resolve ERNIE-M to erniem."""
     AutoConfig.register(ErnieMConfig.model_type, ErnieMConfig, exist_ok=True)
     for auto_class, model_class in AUTO_MODELS:
         auto_class.register(ErnieMConfig, model_class, exist_ok=True)
+    AutoTokenizer.register(
+        ErnieMConfig, slow_tokenizer_class=ErnieMTokenizer, fast_tokenizer_class=ErnieMTokenizerFast, exist_ok=True
+    )

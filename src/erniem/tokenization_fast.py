@@ -1,0 +1,191 @@
+"""ErnieMTokenizerFast: a `tokenizers`-backed ERNIE-M tokenizer with the slow tokenizer's exact ids.
+
+No pure-Rust `tokenizers` pipeline reproduces ERNIE-M's ids (the references cut sentencepiece's pieces
+after segmentation, which `tokenizers` has no stage for). So the backend is a `tokenizers.Tokenizer` whose
+pre-tokenizer is Python: it runs sentencepiece and the rule (`erniem.segmentation`) on each text, splits
+the text into sentencepiece's words and attaches the finished tokens to them; a WordLevel model over
+vocab.txt holds the ids. Rust does the rest: added tokens, pairs and special tokens, truncation, padding,
+offsets and word ids. What transformers asks of a fast tokenizer (`is_fast`, `word_ids()`, offsets,
+token-classification aggregation) works; the backend cannot be written to tokenizer.json, so
+`save_pretrained` writes the slow tokenizer's files, from which this class is rebuilt.
+"""
+
+from __future__ import annotations
+
+import os
+from itertools import accumulate
+from typing import Any
+
+import sentencepiece as spm
+from tokenizers import NormalizedString, PreTokenizedString, Token, Tokenizer, decoders, models, pre_tokenizers
+from tokenizers.processors import TemplateProcessing
+from transformers import PreTrainedTokenizerFast
+
+from .segmentation import SPIECE_UNDERLINE, Segmenter, TokenizerRule, check_rule, check_text, lowercase
+from .tokenization import MAX_LENGTH, VOCAB_FILES_NAMES, ErnieMTokenizer, decode, read_vocab, write_vocabulary
+
+
+class _SegmentingPreTokenizer:
+    """The Python stage of the backend: sentencepiece words, each carrying its finished tokens."""
+
+    def __init__(self, segmenter: Segmenter, do_lower_case: bool, vocab: dict[str, int], unknown_id: int):
+        self.segmenter = segmenter
+        self.do_lower_case = do_lower_case
+        self.vocab = vocab
+        self.unknown_id = unknown_id
+
+    def pre_tokenize(self, pretokenized: PreTokenizedString) -> None:
+        words: list[list[Token]] = []  # per call: the backend runs calls on several threads
+
+        def split(_: int, normalized: NormalizedString) -> list[NormalizedString]:
+            text = normalized.normalized
+            lowered, origins = lowercase(text) if self.do_lower_case else (text, range(len(text) + 1))
+            spans: list[list] = []  # [start, end, [(id, token, start, end)]]
+            for token, begin, end, word in self.segmenter.tokens_with_offsets([lowered])[0]:
+                begin, end = origins[begin], origins[end]
+                entry = (self.vocab.get(token, self.unknown_id), token, begin, end)
+                if spans and (word == spans[-1][3] or begin < spans[-1][1]):  # same word, or overlapping
+                    spans[-1][1] = max(spans[-1][1], end)
+                    spans[-1][2].append(entry)
+                else:
+                    spans.append([begin, end, [entry], word])
+            # Token offsets are in bytes of the word's text; the word slices in characters.
+            to_bytes = (
+                range(len(text) + 1) if text.isascii() else list(accumulate((len(c.encode()) for c in text), initial=0))
+            )
+            pieces = []
+            for start, end, entries, _ in spans:
+                base = to_bytes[start]
+                words.append([Token(i, token, (to_bytes[b] - base, to_bytes[e] - base)) for i, token, b, e in entries])
+                pieces.append(normalized.slice((start, end)))
+            return pieces
+
+        pretokenized.split(split)
+        remaining = iter(words)
+        pretokenized.tokenize(lambda _: next(remaining))
+
+
+class ErnieMTokenizerFast(PreTrainedTokenizerFast):
+    r"""ERNIE-M's tokenizer on a `tokenizers` backend, with the ids of [`ErnieMTokenizer`] (both rules).
+
+    Takes the arguments of [`ErnieMTokenizer`] and is built from the same two files. Words (`word_ids()`)
+    are sentencepiece's: a run of text between whitespace, or each word of `is_split_into_words` input.
+    """
+
+    vocab_files_names = VOCAB_FILES_NAMES
+    model_input_names = ["input_ids"]
+    slow_tokenizer_class = ErnieMTokenizer
+
+    def __init__(
+        self,
+        sentencepiece_model_ckpt: str | None = None,
+        vocab_file: str | None = None,
+        do_lower_case: bool = False,
+        encoding: str = "utf8",
+        unk_token: str = "[UNK]",
+        sep_token: str = "[SEP]",
+        pad_token: str = "[PAD]",
+        cls_token: str = "[CLS]",
+        mask_token: str = "[MASK]",
+        sp_model_kwargs: dict[str, Any] | None = None,
+        tokenizer_rule: TokenizerRule = "transformers",
+        **kwargs,
+    ) -> None:
+        if sentencepiece_model_ckpt is None or not os.path.isfile(sentencepiece_model_ckpt):
+            raise ValueError(f"ErnieMTokenizerFast needs sentencepiece.bpe.model, got {sentencepiece_model_ckpt!r}")
+        for unsupported in ("tokenizer_object", "tokenizer_file"):
+            kwargs.pop(unsupported, None)  # the backend is always rebuilt from the two files
+        self.sp_model_kwargs = dict(sp_model_kwargs or {})
+        self.do_lower_case = do_lower_case
+        self.tokenizer_rule = check_rule(tokenizer_rule)
+        self.sentencepiece_model_ckpt = sentencepiece_model_ckpt
+        self.sp_model = spm.SentencePieceProcessor(**self.sp_model_kwargs)
+        self.sp_model.Load(str(sentencepiece_model_ckpt))
+        if vocab_file is not None:
+            vocab = read_vocab(vocab_file)
+        else:
+            vocab = {self.sp_model.id_to_piece(i): i for i in range(self.sp_model.get_piece_size())}
+        missing = [
+            token for token in (unk_token, sep_token, pad_token, cls_token, mask_token) if str(token) not in vocab
+        ]
+        if missing:
+            raise ValueError(f"special tokens {missing} are not in the vocabulary")
+        backend = Tokenizer(models.WordLevel(vocab, unk_token=str(unk_token)))
+        cls, sep = str(cls_token), str(sep_token)
+        backend.post_processor = TemplateProcessing(
+            single=f"{cls}:0 $A:0 {sep}:0",
+            pair=f"{cls}:0 $A:0 {sep}:1 {sep}:1 $B:1 {sep}:1",  # types as ErnieMTokenizer gives them
+            special_tokens=[(cls, vocab[cls]), (sep, vocab[sep])],
+        )
+        backend.decoder = decoders.Metaspace(replacement=SPIECE_UNDERLINE)
+        self._tokenizer = backend
+        if kwargs.get("model_max_length") in (None, MAX_LENGTH + 2):
+            kwargs["model_max_length"] = MAX_LENGTH
+        kwargs.setdefault("clean_up_tokenization_spaces", True)
+        super().__init__(
+            sentencepiece_model_ckpt=sentencepiece_model_ckpt,
+            vocab_file=vocab_file,
+            do_lower_case=do_lower_case,
+            encoding=encoding,
+            unk_token=unk_token,
+            sep_token=sep_token,
+            pad_token=pad_token,
+            cls_token=cls_token,
+            mask_token=mask_token,
+            sp_model_kwargs=self.sp_model_kwargs,
+            tokenizer_rule=tokenizer_rule,
+            **kwargs,
+        )
+        self.vocab_file = vocab_file
+        # Attached after transformers' set-up, which inspects (and may rewrite) any pre-tokenizer it finds.
+        sampling = ErnieMTokenizer.sampling_options(self.sp_model_kwargs)
+        backend.pre_tokenizer = pre_tokenizers.PreTokenizer.custom(
+            _SegmentingPreTokenizer(
+                Segmenter(self.sp_model, self.tokenizer_rule, sampling), do_lower_case, vocab, vocab[str(unk_token)]
+            )
+        )
+
+    def _encode_plus(self, text, text_pair=None, **kwargs):
+        for sequence in (text, text_pair):
+            _check_strings(sequence)
+        return super()._encode_plus(text, text_pair, **kwargs)
+
+    @property
+    def can_save_slow_tokenizer(self) -> bool:
+        return True
+
+    def save_vocabulary(self, save_directory: str, filename_prefix: str | None = None) -> tuple[str, str]:
+        return write_vocabulary(self.vocab, self.sp_model, save_directory, filename_prefix)
+
+    def _save_pretrained(self, save_directory, file_names, legacy_format=None, filename_prefix=None):
+        """Write vocab.txt and sentencepiece.bpe.model: the Python stage cannot go into tokenizer.json."""
+        return tuple(file_names) + self.save_vocabulary(str(save_directory), filename_prefix)
+
+    @property
+    def vocab(self) -> dict[str, int]:
+        return self._tokenizer.get_vocab(with_added_tokens=False)
+
+    def _decode(
+        self,
+        token_ids: int | list[int],
+        skip_special_tokens: bool = False,
+        clean_up_tokenization_spaces: bool | None = None,
+        spaces_between_special_tokens: bool = True,
+        **kwargs,
+    ) -> str:
+        return decode(self, token_ids, skip_special_tokens, clean_up_tokenization_spaces, spaces_between_special_tokens)
+
+    def __getstate__(self) -> dict:
+        raise TypeError("ErnieMTokenizerFast cannot be pickled (its backend runs Python); pickle ErnieMTokenizer")
+
+
+def _check_strings(value) -> None:
+    """Refuse lone surrogates anywhere in an input before the backend sees it (it would fail obscurely)."""
+    if isinstance(value, str):
+        check_text(value)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _check_strings(item)
+
+
+__all__ = ["ErnieMTokenizerFast"]
