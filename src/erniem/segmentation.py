@@ -65,6 +65,7 @@ def cut_pieces(pieces: Sequence[str], rule: TokenizerRule) -> list[tuple[int, in
     Returns (start, end, piece index) of the tokens, in order, where start and end are positions in the
     concatenation of `pieces` (sentencepiece's normalised text): `"".join(pieces)[start:end]` is each token.
     """
+    check_rule(rule)
     ranges: list[tuple[int, int, int]] = []
     base = 0
     last_index = len(pieces) - 1
@@ -137,7 +138,7 @@ class Segmenter:
             normalized, origins = self.processor.normalize(text, with_offsets=True)
             if "".join(pieces) != normalized:
                 raise RuntimeError(f"sentencepiece pieces do not cover its normalised text for {text!r}")
-            ends = _source_ends(origins)
+            ends = source_ends(origins)
             words = list(accumulate(piece.startswith(SPIECE_UNDERLINE) for piece in pieces))
             tokens = []
             for start, end, piece in cut_pieces(pieces, self.rule):
@@ -178,8 +179,9 @@ def lowercase(text: str, spared: Sequence[str] = ()) -> tuple[str, list[int]]:
     return "".join(lowered), origins
 
 
-def _source_ends(origins: Sequence[int]) -> list[int]:
-    """For each normalised character, where its source span ends: the next larger origin."""
+def source_ends(origins: Sequence[int]) -> list[int]:
+    """For each derived character, where its source ends: the next larger origin (`origins` has one entry per
+    derived character plus the source's length). Characters derived from one source character all end after it."""
     ends = [0] * (len(origins) - 1)
     following = origins[-1]
     for index in range(len(origins) - 2, -1, -1):

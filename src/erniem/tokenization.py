@@ -10,7 +10,7 @@ import sentencepiece as spm
 from transformers import PreTrainedTokenizer
 from transformers.tokenization_utils_base import AddedToken, BatchEncoding, PaddingStrategy, TruncationStrategy
 
-from .segmentation import SPIECE_UNDERLINE, Segmenter, TokenizerRule, check_rule, check_text, lowercase
+from .segmentation import SPIECE_UNDERLINE, Segmenter, TokenizerRule, check_rule, check_text, lowercase, source_ends
 
 VOCAB_FILES_NAMES = {"sentencepiece_model_ckpt": "sentencepiece.bpe.model", "vocab_file": "vocab.txt"}
 # 514 position rows, shifted by 2: at most 512 tokens reach the model. The hub's tokenizer_config.json says 514.
@@ -186,6 +186,7 @@ class ErnieMTokenizer(PreTrainedTokenizer):
             segmented = iter(self.segmenter.tokens(chunks))
         result = []
         for origins, parts in plans:
+            ends = source_ends(origins) if isinstance(origins, list) else range(1, len(origins) + 1)
             if not with_offsets:
                 result.append(
                     [token for chunk, _, is_added in parts for token in ([chunk] if is_added else next(segmented))]
@@ -194,7 +195,7 @@ class ErnieMTokenizer(PreTrainedTokenizer):
             tokens: list[tuple[str, int, int]] = []
             for chunk, start, is_added in parts:
                 for token, begin, end, *_ in [(chunk, 0, len(chunk))] if is_added else next(segmented):
-                    tokens.append((token, origins[start + begin], origins[start + end]))
+                    tokens.append((token, origins[start + begin], ends[start + end - 1]))
             result.append(tokens)
         return result
 
@@ -413,7 +414,7 @@ class ErnieMTokenizer(PreTrainedTokenizer):
     # --- decoding -----------------------------------------------------------------------------------------
 
     def convert_tokens_to_string(self, tokens: list[str]) -> str:
-        return _join_pieces(tokens)
+        return join_pieces(tokens)
 
     def _decode(
         self,
@@ -461,21 +462,21 @@ def decode(
     texts, current = [], []
     for token in tokens:
         if token in legacy_added:
-            if current and (text := _join_pieces(current)):
+            if current and (text := join_pieces(current)):
                 texts.append(text)
             current = []
             texts.append(token)
         else:
             current.append(token)
     if current:
-        texts.append(_join_pieces(current))
+        texts.append(join_pieces(current))
     text = (" " if spaces_between_special_tokens else "").join(texts)
     if clean_up_tokenization_spaces is None:
         clean_up_tokenization_spaces = tokenizer.clean_up_tokenization_spaces
     return tokenizer.clean_up_tokenization(text) if clean_up_tokenization_spaces else text
 
 
-def _join_pieces(tokens: list[str]) -> str:
+def join_pieces(tokens: list[str]) -> str:
     return "".join(tokens).replace(SPIECE_UNDERLINE, " ").strip()
 
 
@@ -535,4 +536,4 @@ def _strings(sequence) -> list[str]:
     raise ValueError("A list input must hold only words (str) or only ids (int).")
 
 
-__all__ = ["ErnieMTokenizer", "decode", "read_vocab", "write_vocabulary"]
+__all__ = ["ErnieMTokenizer", "decode", "join_pieces", "read_vocab", "write_vocabulary"]

@@ -21,8 +21,16 @@ from tokenizers import NormalizedString, PreTokenizedString, Token, Tokenizer, d
 from tokenizers.processors import TemplateProcessing
 from transformers import PreTrainedTokenizerFast
 
-from .segmentation import SPIECE_UNDERLINE, Segmenter, TokenizerRule, check_rule, check_text, lowercase
-from .tokenization import MAX_LENGTH, VOCAB_FILES_NAMES, ErnieMTokenizer, decode, read_vocab, write_vocabulary
+from .segmentation import SPIECE_UNDERLINE, Segmenter, TokenizerRule, check_rule, check_text, lowercase, source_ends
+from .tokenization import (
+    MAX_LENGTH,
+    VOCAB_FILES_NAMES,
+    ErnieMTokenizer,
+    decode,
+    join_pieces,
+    read_vocab,
+    write_vocabulary,
+)
 
 
 class _SegmentingPreTokenizer:
@@ -40,9 +48,10 @@ class _SegmentingPreTokenizer:
         def split(_: int, normalized: NormalizedString) -> list[NormalizedString]:
             text = normalized.normalized
             lowered, origins = lowercase(text) if self.do_lower_case else (text, range(len(text) + 1))
+            ends = source_ends(origins) if self.do_lower_case else range(1, len(text) + 2)
             spans: list[list] = []  # [start, end, [(id, token, start, end)]]
             for token, begin, end, word in self.segmenter.tokens_with_offsets([lowered])[0]:
-                begin, end = origins[begin], origins[end]
+                begin, end = origins[begin], ends[end - 1]
                 entry = (self.vocab.get(token, self.unknown_id), token, begin, end)
                 if spans and (word == spans[-1][3] or begin < spans[-1][1]):  # same word, or overlapping
                     spans[-1][1] = max(spans[-1][1], end)
@@ -160,6 +169,9 @@ class ErnieMTokenizerFast(PreTrainedTokenizerFast):
     def _save_pretrained(self, save_directory, file_names, legacy_format=None, filename_prefix=None):
         """Write vocab.txt and sentencepiece.bpe.model: the Python stage cannot go into tokenizer.json."""
         return tuple(file_names) + self.save_vocabulary(str(save_directory), filename_prefix)
+
+    def convert_tokens_to_string(self, tokens: list[str]) -> str:
+        return join_pieces(tokens)
 
     @property
     def vocab(self) -> dict[str, int]:

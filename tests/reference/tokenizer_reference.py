@@ -16,6 +16,17 @@ import sys
 import time
 from pathlib import Path
 
+# transformers' ErnieM tokenizer integration test sentences.
+INTEGRATION = [
+    "Transformers (formerly known as pytorch-transformers and pytorch-pretrained-bert) provides general-purpose "
+    "architectures (BERT, GPT-2, RoBERTa, XLM, DistilBert, XLNet...) for Natural Language Understanding (NLU) and "
+    "Natural Language Generation (NLG) with over32+ pretrained models in100+ languages and deep interoperability "
+    "between Jax, PyTorch and TensorFlow.",
+    "BERT is designed to pre-train deep bidirectional representations from unlabeled text by jointly conditioning "
+    "on both left and right context in all layers.",
+    "The quick brown fox jumps over the lazy dog.",
+]
+
 
 def corpus_lines(path):
     rows = Path(path).read_text(encoding="utf-8").split("\n")[1:]
@@ -76,8 +87,11 @@ def main(backend, vocab_dir, corpus, out):
             start = time.perf_counter()
             record["results"][key] = [encode(tokenizer, backend, *item) for item in inputs]
             record["seconds"][key] = time.perf_counter() - start
+    tokenizer = load(backend, vocab_dir, False)
+    record["integration"] = [
+        {"ids": list(ids), "decoded": tokenizer.decode(ids)} for ids in (tokenizer(s)["input_ids"] for s in INTEGRATION)
+    ]
     if backend == "paddlenlp":
-        tokenizer = load(backend, vocab_dir, False)
         record["results"]["offsets"] = [encode(tokenizer, backend, line, None, False, True) for line in lines]
     Path(out).write_text(json.dumps(record, ensure_ascii=False))
 
