@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, lru_cache
 from itertools import accumulate
 from typing import Literal, get_args
 
@@ -69,7 +69,6 @@ def cut_pieces(pieces: Sequence[str], rule: TokenizerRule) -> list[tuple[int, in
     ranges: list[tuple[int, int, int]] = []
     base = 0
     last_index = len(pieces) - 1
-    nothing_to_cut = _cut_characters().isdisjoint
     for index, piece in enumerate(pieces):
         if piece == SPIECE_UNDERLINE:
             # transformers 4.39 keeps it before a piece without `▁` (and raises IndexError when it is the last
@@ -78,28 +77,35 @@ def cut_pieces(pieces: Sequence[str], rule: TokenizerRule) -> list[tuple[int, in
                 ranges.append((base, base + 1, index))
             base += 1
             continue
-        if nothing_to_cut(piece):  # most pieces
-            ranges.append((base, base + len(piece), index))
-            base += len(piece)
-            continue
-        cut = 0
-        previous = ""
-        for position, char in enumerate(piece):
-            if char != SPIECE_UNDERLINE:
-                if _stands_alone(char):
-                    if position > cut and piece[cut:position] != SPIECE_UNDERLINE:
-                        ranges.append((base + cut, base + position, index))
-                    ranges.append((base + position, base + position + 1, index))
-                    cut = position + 1
-                elif position > 0 and char.isdigit() != previous.isdigit():
-                    if position > cut and piece[cut:position] != SPIECE_UNDERLINE:
-                        ranges.append((base + cut, base + position, index))
-                    cut = position
-            previous = char
-        if len(piece) > cut:
-            ranges.append((base + cut, base + len(piece), index))
+        for start, end in _cut_piece(piece):
+            ranges.append((base + start, base + end, index))
         base += len(piece)
     return ranges
+
+
+@lru_cache(maxsize=1 << 16)
+def _cut_piece(piece: str) -> tuple[tuple[int, int], ...]:
+    """The (start, end) token ranges of one piece other than a lone `▁` (pieces repeat: cached)."""
+    if _cut_characters().isdisjoint(piece):  # most pieces
+        return ((0, len(piece)),)
+    ranges = []
+    cut = 0
+    previous = ""
+    for position, char in enumerate(piece):
+        if char != SPIECE_UNDERLINE:
+            if _stands_alone(char):
+                if position > cut and piece[cut:position] != SPIECE_UNDERLINE:
+                    ranges.append((cut, position))
+                ranges.append((position, position + 1))
+                cut = position + 1
+            elif position > 0 and char.isdigit() != previous.isdigit():
+                if position > cut and piece[cut:position] != SPIECE_UNDERLINE:
+                    ranges.append((cut, position))
+                cut = position
+        previous = char
+    if len(piece) > cut:
+        ranges.append((cut, len(piece)))
+    return tuple(ranges)
 
 
 class Segmenter:
@@ -111,6 +117,8 @@ class Segmenter:
         self.sampling = sampling or {}
 
     def _encode(self, texts: list[str]) -> list[list[str]]:
+        if len(texts) == 1:  # a one-text batch would start sentencepiece's thread pool: 6x slower
+            return [self.processor.encode(texts[0], out_type=str, **self.sampling)]
         return self.processor.encode(texts, out_type=str, **self.sampling)
 
     def tokens(self, texts: list[str]) -> list[list[str]]:

@@ -188,9 +188,10 @@ class ErnieMTokenizer(PreTrainedTokenizer):
         for origins, parts in plans:
             ends = source_ends(origins) if isinstance(origins, list) else range(1, len(origins) + 1)
             if not with_offsets:
-                result.append(
-                    [token for chunk, _, is_added in parts for token in ([chunk] if is_added else next(segmented))]
-                )
+                if len(parts) == 1 and not parts[0][2]:  # the usual case: no added token in the text
+                    result.append(next(segmented))
+                else:
+                    result.append([t for chunk, _, added in parts for t in ([chunk] if added else next(segmented))])
                 continue
             tokens: list[tuple[str, int, int]] = []
             for chunk, start, is_added in parts:
@@ -273,7 +274,8 @@ class ErnieMTokenizer(PreTrainedTokenizer):
                 return list(sequence), [(0, 0)] * len(sequence)
             tokens = [token for _ in _strings(sequence) for token in next(tokenized)]
             if not return_offsets_mapping:
-                return [lookup(token, unknown) for token in tokens], None
+                ids = list(map(lookup, tokens))
+                return (ids if None not in ids else [unknown if i is None else i for i in ids]), None
             return [lookup(token, unknown) for token, _, _ in tokens], [(begin, end) for _, begin, end in tokens]
 
         if return_token_type_ids is None:
@@ -363,7 +365,8 @@ class ErnieMTokenizer(PreTrainedTokenizer):
         if return_overflowing_tokens and overflowing:
             output["overflowing_tokens"] = overflowing
             output["num_truncated_tokens"] = total - max_length
-        self._eventual_warn_about_too_long_sequence(sequence, max_length, verbose)
+        if max_length is None and verbose and len(sequence) > self.model_max_length:
+            self._eventual_warn_about_too_long_sequence(sequence, max_length, verbose)
         return output
 
     def _pad(self, encoded_inputs, max_length=None, padding_strategy=PaddingStrategy.DO_NOT_PAD, **kwargs) -> dict:
