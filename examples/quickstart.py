@@ -11,17 +11,26 @@ import tempfile
 from pathlib import Path
 
 import torch
-from transformers import AutoModel
+from transformers import AutoModel, AutoTokenizer
 
 import erniem
+from erniem.vocabulary import real_vocabulary
+
+TEXTS = [
+    "ERNIE-M reads 96 languages.",
+    "Der schnelle braune Fuchs springt über den faulen Hund.",
+    "北京是中国的首都，有两千多万人口。",
+    "ｶﾞｰﾃﾞﾝ e\u0301te\u0301 — 👩🏽\u200d💻",
+]
 
 
-def save_atomically(model: erniem.ErnieMModel, destination: Path) -> None:
+def save_atomically(model: erniem.ErnieMModel, tokenizer, destination: Path) -> None:
     """Write into a temporary sibling folder, then move it into place: no half-written checkpoint is left."""
     destination.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=destination.parent))
     try:
         model.save_pretrained(staging)
+        tokenizer.save_pretrained(staging)
         if destination.exists():
             shutil.rmtree(destination)
         staging.rename(destination)
@@ -42,41 +51,46 @@ def main() -> None:
         f"{config.num_hidden_layers} layers, {sum(p.numel() for p in model.parameters()):,} parameters"
     )
 
-    save_atomically(model, arguments.output)
+    vocabulary = real_vocabulary()
+    tokenizer = erniem.ErnieMTokenizer(str(vocabulary / "sentencepiece.bpe.model"), str(vocabulary / "vocab.txt"))
+    save_atomically(model, tokenizer, arguments.output)
     for path in sorted(arguments.output.iterdir()):
         print(f"saved {path} ({path.stat().st_size:,} bytes)")
 
-    reloaded = AutoModel.from_pretrained(arguments.output).eval()
-    print(f"AutoModel.from_pretrained -> {type(reloaded).__module__}.{type(reloaded).__name__}")
+    model = AutoModel.from_pretrained(arguments.output).eval()
+    tokenizer = AutoTokenizer.from_pretrained(arguments.output)
+    print(f"AutoModel -> {type(model).__name__}, AutoTokenizer -> {type(tokenizer).__name__}")
 
-    # [CLS]=0 ... [SEP]=2, padded with [PAD]=1; ids from across the vocabulary.
-    input_ids = torch.tensor(
-        [
-            [0, 35378, 4, 759, 10269, 83, 99942, 5, 2],
-            [0, 6, 124084, 1294, 2, 1, 1, 1, 1],
-            [0, 249999, 2, 1, 1, 1, 1, 1, 1],
+    batch = tokenizer(TEXTS, padding=True, return_offsets_mapping=True, return_attention_mask=True)
+    for row, text in enumerate(TEXTS):
+        length = sum(batch["attention_mask"][row])
+        pieces = [
+            f"{token}@{text[start:end]!r}" if end else token
+            for token, (start, end) in zip(
+                tokenizer.convert_ids_to_tokens(batch["input_ids"][row][:length]),
+                batch["offset_mapping"][row][:length],
+                strict=True,
+            )
         ]
-    )
-    attention_mask = (input_ids != config.pad_token_id).long()
-    with torch.no_grad():
-        output = reloaded(input_ids=input_ids, attention_mask=attention_mask)
-        original = model(input_ids=input_ids, attention_mask=attention_mask)
-        alone = reloaded(input_ids=input_ids[1:2, :5])
+        print(f"{text!r}: {length} tokens, words {batch.word_ids(row)[:length]}")
+        print("   ", " ".join(pieces))
 
-    print(f"input_ids {tuple(input_ids.shape)}, real tokens per row {attention_mask.sum(1).tolist()}")
+    input_ids = torch.tensor(batch["input_ids"])
+    attention_mask = torch.tensor(batch["attention_mask"])
+    with torch.no_grad():
+        output = model(input_ids=input_ids, attention_mask=attention_mask)
+        alone = model(input_ids=input_ids[:1, : int(attention_mask[0].sum())])
     print(
         f"last_hidden_state {tuple(output.last_hidden_state.shape)}, pooler_output {tuple(output.pooler_output.shape)}"
     )
-    for row in range(len(input_ids)):
-        cls = output.last_hidden_state[row, 0, :4].tolist()
+    for row in range(len(TEXTS)):
         print(
-            f"  row {row}: [CLS] state starts {[round(v, 4) for v in cls]}, "
-            f"pooled norm {output.pooler_output[row].norm():.4f}"
+            f"  row {row}: pooled norm {output.pooler_output[row].norm():.4f}, "
+            f"[CLS] state starts {[round(v, 4) for v in output.last_hidden_state[row, 0, :4].tolist()]}"
         )
-    reload_difference = (output.last_hidden_state - original.last_hidden_state).abs().max().item()
-    padding_difference = (output.last_hidden_state[1, :5] - alone.last_hidden_state[0]).abs().max().item()
-    print(f"saved and reloaded model vs original: max |difference| = {reload_difference:.1e}")
-    print(f"row 1 in the padded batch vs row 1 alone: max |difference| = {padding_difference:.1e}")
+    length = int(attention_mask[0].sum())
+    difference = (output.last_hidden_state[0, :length] - alone.last_hidden_state[0]).abs().max().item()
+    print(f"row 0 in the padded batch vs alone: max |difference| = {difference:.1e}")
 
 
 if __name__ == "__main__":
