@@ -62,44 +62,11 @@ class ErnieMTokenizer(PreTrainedTokenizer):
         tokenizer_rule: TokenizerRule = "transformers",
         **kwargs,
     ) -> None:
-        self.sp_model_kwargs = dict(sp_model_kwargs or {})
-        self.do_lower_case = do_lower_case
-        self.encoding = encoding
-        self.tokenizer_rule = check_rule(tokenizer_rule)
-        self.sentencepiece_model_ckpt = sentencepiece_model_ckpt
-        self.vocab_file = vocab_file
-        self.sp_model = self._load_processor(sentencepiece_model_ckpt)
-        if vocab_file is not None:
-            self.vocab = read_vocab(vocab_file)
-        else:
-            self.vocab = {self.sp_model.id_to_piece(i): i for i in range(self.sp_model.get_piece_size())}
+        settings, self.vocab = configure(self, sentencepiece_model_ckpt, vocab_file, sp_model_kwargs, kwargs, locals())
         self.reverse_vocab = {index: token for token, index in self.vocab.items()}
-        if kwargs.get("model_max_length") in (None, MAX_LENGTH + 2):
-            kwargs["model_max_length"] = MAX_LENGTH
-        kwargs.setdefault("clean_up_tokenization_spaces", True)  # transformers 4.x decoded so
-        super().__init__(
-            do_lower_case=do_lower_case,
-            unk_token=unk_token,
-            sep_token=sep_token,
-            pad_token=pad_token,
-            cls_token=cls_token,
-            mask_token=mask_token,
-            vocab_file=vocab_file,
-            encoding=encoding,
-            sp_model_kwargs=self.sp_model_kwargs,
-            tokenizer_rule=tokenizer_rule,
-            **kwargs,
-        )
+        super().__init__(**settings)
 
     # --- sentencepiece -------------------------------------------------------------------------------------
-
-    def _load_processor(self, model_file: str | None = None, proto: bytes | None = None) -> spm.SentencePieceProcessor:
-        processor = spm.SentencePieceProcessor(**self.sp_model_kwargs)
-        if proto is not None:
-            processor.LoadFromSerializedProto(proto)
-        else:
-            processor.Load(str(model_file))
-        return processor
 
     @staticmethod
     def sampling_options(sp_model_kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -126,7 +93,8 @@ class ErnieMTokenizer(PreTrainedTokenizer):
     def __setstate__(self, state: dict) -> None:
         proto = state.pop("_sp_model_proto")
         self.__dict__ = state
-        self.sp_model = self._load_processor(proto=proto)
+        self.sp_model = spm.SentencePieceProcessor(**self.sp_model_kwargs)
+        self.sp_model.LoadFromSerializedProto(proto)
 
     # --- vocabulary ----------------------------------------------------------------------------------------
 
@@ -430,6 +398,48 @@ class ErnieMTokenizer(PreTrainedTokenizer):
         return decode(self, token_ids, skip_special_tokens, clean_up_tokenization_spaces, spaces_between_special_tokens)
 
 
+SETTINGS = (
+    "do_lower_case",
+    "encoding",
+    "unk_token",
+    "sep_token",
+    "pad_token",
+    "cls_token",
+    "mask_token",
+    "tokenizer_rule",
+)
+
+
+def configure(
+    tokenizer, sentencepiece_model_ckpt, vocab_file, sp_model_kwargs, kwargs: dict, arguments: dict
+) -> tuple[dict, dict[str, int]]:
+    """Set up what both ERNIE-M tokenizers share: files, settings and transformers 4.x's defaults.
+
+    Loads sentencepiece onto `tokenizer`; returns the keyword arguments for transformers' `__init__` (saved
+    in tokenizer_config.json) and the vocabulary (vocab.txt, else sentencepiece's own ids).
+    """
+    tokenizer.sp_model_kwargs = dict(sp_model_kwargs or {})
+    tokenizer.do_lower_case = arguments["do_lower_case"]
+    tokenizer.encoding = arguments["encoding"]
+    tokenizer.tokenizer_rule = check_rule(arguments["tokenizer_rule"])
+    tokenizer.sentencepiece_model_ckpt = sentencepiece_model_ckpt
+    tokenizer.vocab_file = vocab_file
+    if sentencepiece_model_ckpt is None or not os.path.isfile(sentencepiece_model_ckpt):
+        raise ValueError(f"ERNIE-M tokenizers need sentencepiece.bpe.model, got {sentencepiece_model_ckpt!r}")
+    tokenizer.sp_model = spm.SentencePieceProcessor(**tokenizer.sp_model_kwargs)
+    tokenizer.sp_model.Load(str(sentencepiece_model_ckpt))
+    if vocab_file is not None:
+        vocab = read_vocab(vocab_file)
+    else:
+        processor = tokenizer.sp_model
+        vocab = {processor.id_to_piece(i): i for i in range(processor.get_piece_size())}
+    if kwargs.get("model_max_length") in (None, MAX_LENGTH + 2):
+        kwargs["model_max_length"] = MAX_LENGTH
+    kwargs.setdefault("clean_up_tokenization_spaces", True)  # transformers 4.x decoded so
+    settings = {name: arguments[name] for name in SETTINGS}
+    return dict(settings, vocab_file=vocab_file, sp_model_kwargs=tokenizer.sp_model_kwargs, **kwargs), vocab
+
+
 def write_vocabulary(
     vocab: dict[str, int], processor: spm.SentencePieceProcessor, directory: str, prefix: str | None = None
 ) -> tuple[str, str]:
@@ -539,4 +549,4 @@ def _strings(sequence) -> list[str]:
     raise ValueError("A list input must hold only words (str) or only ids (int).")
 
 
-__all__ = ["ErnieMTokenizer", "decode", "join_pieces", "read_vocab", "write_vocabulary"]
+__all__ = ["ErnieMTokenizer", "configure", "decode", "join_pieces", "read_vocab", "write_vocabulary"]

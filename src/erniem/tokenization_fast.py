@@ -17,21 +17,12 @@ from contextlib import contextmanager
 from itertools import accumulate
 from typing import Any
 
-import sentencepiece as spm
 from tokenizers import NormalizedString, PreTokenizedString, Token, Tokenizer, decoders, models, pre_tokenizers
 from tokenizers.processors import TemplateProcessing
 from transformers import PreTrainedTokenizerFast
 
-from .segmentation import SPIECE_UNDERLINE, Segmenter, TokenizerRule, check_rule, check_text, lowercase, source_ends
-from .tokenization import (
-    MAX_LENGTH,
-    VOCAB_FILES_NAMES,
-    ErnieMTokenizer,
-    decode,
-    join_pieces,
-    read_vocab,
-    write_vocabulary,
-)
+from .segmentation import SPIECE_UNDERLINE, Segmenter, TokenizerRule, check_text, lowercase, source_ends
+from .tokenization import VOCAB_FILES_NAMES, ErnieMTokenizer, configure, decode, join_pieces, write_vocabulary
 
 
 class _SegmentingPreTokenizer:
@@ -101,20 +92,9 @@ class ErnieMTokenizerFast(PreTrainedTokenizerFast):
         tokenizer_rule: TokenizerRule = "transformers",
         **kwargs,
     ) -> None:
-        if sentencepiece_model_ckpt is None or not os.path.isfile(sentencepiece_model_ckpt):
-            raise ValueError(f"ErnieMTokenizerFast needs sentencepiece.bpe.model, got {sentencepiece_model_ckpt!r}")
         for unsupported in ("tokenizer_object", "tokenizer_file"):
             kwargs.pop(unsupported, None)  # the backend is always rebuilt from the two files
-        self.sp_model_kwargs = dict(sp_model_kwargs or {})
-        self.do_lower_case = do_lower_case
-        self.tokenizer_rule = check_rule(tokenizer_rule)
-        self.sentencepiece_model_ckpt = sentencepiece_model_ckpt
-        self.sp_model = spm.SentencePieceProcessor(**self.sp_model_kwargs)
-        self.sp_model.Load(str(sentencepiece_model_ckpt))
-        if vocab_file is not None:
-            vocab = read_vocab(vocab_file)
-        else:
-            vocab = {self.sp_model.id_to_piece(i): i for i in range(self.sp_model.get_piece_size())}
+        settings, vocab = configure(self, sentencepiece_model_ckpt, vocab_file, sp_model_kwargs, kwargs, locals())
         missing = [
             token for token in (unk_token, sep_token, pad_token, cls_token, mask_token) if str(token) not in vocab
         ]
@@ -129,23 +109,7 @@ class ErnieMTokenizerFast(PreTrainedTokenizerFast):
         )
         backend.decoder = decoders.Metaspace(replacement=SPIECE_UNDERLINE)
         self._tokenizer = backend
-        if kwargs.get("model_max_length") in (None, MAX_LENGTH + 2):
-            kwargs["model_max_length"] = MAX_LENGTH
-        kwargs.setdefault("clean_up_tokenization_spaces", True)
-        super().__init__(
-            sentencepiece_model_ckpt=sentencepiece_model_ckpt,
-            vocab_file=vocab_file,
-            do_lower_case=do_lower_case,
-            encoding=encoding,
-            unk_token=unk_token,
-            sep_token=sep_token,
-            pad_token=pad_token,
-            cls_token=cls_token,
-            mask_token=mask_token,
-            sp_model_kwargs=self.sp_model_kwargs,
-            tokenizer_rule=tokenizer_rule,
-            **kwargs,
-        )
+        super().__init__(**settings)
         self.vocab_file = vocab_file
         # Attached after transformers' set-up, which inspects (and may rewrite) any pre-tokenizer it finds.
         sampling = ErnieMTokenizer.sampling_options(self.sp_model_kwargs)
@@ -166,7 +130,8 @@ class ErnieMTokenizerFast(PreTrainedTokenizerFast):
         return True
 
     def save_vocabulary(self, save_directory: str, filename_prefix: str | None = None) -> tuple[str, str]:
-        return write_vocabulary(self.vocab, self.sp_model, save_directory, filename_prefix)
+        vocab = self._tokenizer.get_vocab(with_added_tokens=False)
+        return write_vocabulary(vocab, self.sp_model, save_directory, filename_prefix)
 
     def _save_pretrained(self, save_directory, file_names, legacy_format=None, filename_prefix=None):
         """Write vocab.txt and sentencepiece.bpe.model: the Python stage cannot go into tokenizer.json."""
@@ -174,10 +139,6 @@ class ErnieMTokenizerFast(PreTrainedTokenizerFast):
 
     def convert_tokens_to_string(self, tokens: list[str]) -> str:
         return join_pieces(tokens)
-
-    @property
-    def vocab(self) -> dict[str, int]:
-        return self._tokenizer.get_vocab(with_added_tokens=False)
 
     def _decode(
         self,
