@@ -1,0 +1,59 @@
+"""The `erniem` command: thin wrappers that parse arguments, call one function and report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _convert(arguments: argparse.Namespace) -> int:
+    from ..convert import convert_checkpoint
+
+    verify = arguments.verify if arguments.verify is not None else False
+    destination = convert_checkpoint(
+        arguments.source,
+        arguments.destination,
+        overwrite=arguments.overwrite,
+        verify=True if verify == "" else (Path(verify) if verify else False),
+        vocabulary=arguments.vocabulary,
+    )
+    print(f"converted {arguments.source} -> {destination}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="erniem", description="ERNIE-M for PyTorch and transformers.")
+    commands = root.add_subparsers(dest="command", required=True)
+    convert = commands.add_parser(
+        "convert",
+        help="convert a PaddleNLP ERNIE-M/UIE-M checkpoint, or a pickled transformers one, to safetensors",
+        description="Convert SRC (PaddleNLP model_state.pdparams, or transformers pytorch_model.bin) into DST, "
+        "a transformers-format directory that AutoModel and AutoTokenizer load after `import erniem`.",
+    )
+    convert.add_argument("source", type=Path, metavar="SRC")
+    convert.add_argument("destination", type=Path, metavar="DST")
+    convert.add_argument("--overwrite", action="store_true", help="replace DST if it exists")
+    convert.add_argument(
+        "--verify",
+        nargs="?",
+        const="",
+        metavar="OUTPUTS.npz",
+        help="compare the converted model's outputs with recorded ones (default SRC/reference_outputs.npz)",
+    )
+    convert.add_argument("--vocabulary", type=Path, help="folder with sentencepiece.bpe.model and vocab.txt")
+    convert.set_defaults(run=_convert)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = parser().parse_args(argv)
+    try:
+        return arguments.run(arguments)
+    except (OSError, ValueError) as error:
+        print(f"erniem {arguments.command}: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
