@@ -486,7 +486,21 @@ def decode(
     text = (" " if spaces_between_special_tokens else "").join(texts)
     if clean_up_tokenization_spaces is None:
         clean_up_tokenization_spaces = tokenizer.clean_up_tokenization_spaces
-    return tokenizer.clean_up_tokenization(text) if clean_up_tokenization_spaces else text
+    return clean_up_tokenization(text) if clean_up_tokenization_spaces else text
+
+
+# transformers 4.x's clean-up of English tokenization artefacts (not every transformers 5 release has it).
+_CLEAN_UP = [
+    (" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"),
+    (" n't", "n't"), (" 'm", "'m"), (" 's", "'s"), (" 've", "'ve"), (" 're", "'re"),
+]  # fmt: skip
+
+
+def clean_up_tokenization(text: str) -> str:
+    """Remove the spaces transformers 4.x removed when decoding: before punctuation and English contractions."""
+    for before, after in _CLEAN_UP:
+        text = text.replace(before, after)
+    return text
 
 
 def join_pieces(tokens: list[str]) -> str:
