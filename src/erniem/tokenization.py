@@ -154,13 +154,13 @@ class ErnieMTokenizer(PreTrainedTokenizer):
             segmented = iter(self.segmenter.tokens(chunks))
         result = []
         for origins, parts in plans:
-            ends = source_ends(origins) if isinstance(origins, list) else range(1, len(origins) + 1)
             if not with_offsets:
                 if len(parts) == 1 and not parts[0][2]:  # the usual case: no added token in the text
                     result.append(next(segmented))
                 else:
-                    result.append([t for chunk, _, added in parts for t in ([chunk] if added else next(segmented))])
+                    result.append([t for chunk, _, whole in parts for t in ([chunk] if whole else next(segmented))])
                 continue
+            ends = source_ends(origins) if isinstance(origins, list) else range(1, len(origins) + 1)
             tokens: list[tuple[str, int, int]] = []
             for chunk, start, is_added in parts:
                 for token, begin, end, *_ in [(chunk, 0, len(chunk))] if is_added else next(segmented):
