@@ -85,15 +85,10 @@ def _convert_paddle(source: Path, target: Path, vocabulary: str | Path | None, p
         state = convert_parameters(parameters, config, progress=bar)
     config.save_pretrained(target)
     save_file(state, str(target / "model.safetensors"), metadata={"format": "pt"})
-    lower = (
-        json.loads((source / "tokenizer_config.json").read_text())
-        if (source / "tokenizer_config.json").is_file()
-        else {}
-    )
-    tokenizer = ErnieMTokenizer(
-        *tokenizer_files, do_lower_case=bool(lower.get("do_lower_case", False)), tokenizer_rule="paddlenlp"
-    )
-    tokenizer.save_pretrained(target)
+    tokenizer_config = source / "tokenizer_config.json"
+    settings = json.loads(tokenizer_config.read_text(encoding="utf-8")) if tokenizer_config.is_file() else {}
+    lowercase = bool(settings.get("do_lower_case", False))
+    ErnieMTokenizer(*tokenizer_files, do_lower_case=lowercase, tokenizer_rule="paddlenlp").save_pretrained(target)
 
 
 def _tokenizer_files(source: Path, vocabulary: str | Path | None) -> tuple[str, str]:
