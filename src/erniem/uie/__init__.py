@@ -1,0 +1,1 @@
+"""Universal Information Extraction (UIE-M) with ERNIE-M."""
