@@ -107,6 +107,14 @@ def corpus() -> list[tuple[str, str]]:
     return [(row.split("\t", 2)[0], row.split("\t", 2)[2]) for row in rows if row]
 
 
+@pytest.fixture(scope="session")
+def paddle_checkpoints(vocabulary, tmp_path_factory) -> Path:
+    """Tiny ErnieMModel and UIEM saved by PaddleNLP 2.8.1, with their outputs (run live in its env)."""
+    directory = tmp_path_factory.mktemp("paddle")
+    run_reference("paddlenlp", ROOT / "tests" / "reference" / "paddle_reference.py", vocabulary, directory)
+    return directory
+
+
 TINY = dict(vocab_size=99, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=37)
 
 

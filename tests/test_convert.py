@@ -10,23 +10,14 @@ import shutil
 import numpy as np
 import pytest
 import torch
-from tests.conftest import ROOT, corpus, run_reference
+from tests.conftest import corpus
 from transformers import AutoModel, AutoTokenizer
 
 import erniem
 from erniem.cli import main as cli
 from erniem.convert import ForbiddenGlobalError, convert_checkpoint, read_pdparams, verify_outputs
 
-PADDLE_SCRIPT = ROOT / "tests" / "reference" / "paddle_reference.py"
 SMALL = dict(vocab_size=300, hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64)
-
-
-@pytest.fixture(scope="module")
-def paddle_checkpoints(vocabulary, tmp_path_factory):
-    """Tiny ErnieMModel and UIEM saved by PaddleNLP 2.8.1, with their outputs (run live in its env)."""
-    directory = tmp_path_factory.mktemp("paddle")
-    run_reference("paddlenlp", PADDLE_SCRIPT, vocabulary, directory)
-    return directory
 
 
 @pytest.mark.reference

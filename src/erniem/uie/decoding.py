@@ -82,16 +82,21 @@ def window_results(
 
 
 def join_windows(
-    windows: Sequence[list[dict]], window_texts: Sequence[str], mapping: dict[int, list[int]]
+    windows: Sequence[list[dict]],
+    window_texts: Sequence[str],
+    mapping: dict[int, list[int]],
+    classification: bool | None = None,
 ) -> list[list[dict]]:
     """Join each text's window results, as Taskflow's `_auto_joiner`.
 
     `mapping` maps a text's index to the indices of its windows, in order. Spans are shifted by the lengths
     of the windows before theirs. When the first non-empty window result is a classification answer (no
     offsets), each text's answer is the one most windows chose, ties broken by the larger summed
-    probability; its probability is the mean over those windows.
+    probability; its probability is the mean over those windows. Pass `classification` to decide from the
+    schema instead (Taskflow's test depends on which result its span set yields first).
     """
-    classification = next((("start" not in found[0]) for found in windows if found), False)
+    if classification is None:
+        classification = next((("start" not in found[0]) for found in windows if found), False)
     joined = []
     for indices in mapping.values():
         if classification:
