@@ -201,8 +201,12 @@ class UIEPipeline:
 
     def _run_windows(self, windows: list[tuple[str, str]], pad_to: int | None) -> list[list[dict]]:
         """Window results (Taskflow's dicts, offsets relative to the window), batched by length."""
+        # Taskflow truncates longest-first; fast windows already fit, and must never lose prompt tokens.
+        truncation = "longest_first" if pad_to else "only_second"
         encodings = [
-            self.tokenizer(question, text, truncation=True, max_length=self.max_seq_len, return_offsets_mapping=True)
+            self.tokenizer(
+                question, text, truncation=truncation, max_length=self.max_seq_len, return_offsets_mapping=True
+            )
             for text, question in windows
         ]
         order = (
