@@ -1,10 +1,11 @@
 """Schema-driven information extraction with a UIE-M model: Taskflow's results, offsets into the original text.
 
-The schema tree is walked level by level; each level asks one batched prediction over every (prompt, window)
-pair. Two modes:
+The schema tree is walked level by level. Two modes:
 
-- `"fast"` (default): windows of text tokens with overlap, batched by length and padded only to the batch's
-  longest, padding hidden; window results merged and de-duplicated by offsets.
+- `"fast"` (default): each text is tokenized once; windows of its tokens, overlapping by `stride`, are put
+  beside each prompt, and every (prompt, window) pair of a level goes into one prediction, sorted by length
+  and padded only to each batch's longest, padding hidden. Window results are merged and de-duplicated by
+  offsets.
 - `"taskflow"`: PaddleNLP Taskflow's computation for converted UIE-M checkpoints: fixed character slices of
   `max_seq_len - len(max(prompts)) - 3`, every input padded to `max_seq_len` with `[PAD]` (attended, position
   id 0) and predicted node by node, so its probabilities are Taskflow's. Taskflow's own defects are not
@@ -23,7 +24,9 @@ from typing import Literal
 import torch
 
 from .decoding import character_spans, join_windows, pair_positions, positions_above, window_results
+from .encoding import batch_inputs, text_room, token_windows, window_input
 from .schema import SchemaLanguage, SchemaNode, parse_schema, prompt
+from .sentences import sentence_spans
 
 Compatibility = Literal["fast", "taskflow"]
 TASKFLOW_SUMMARY_TOKENS = 3  # what Taskflow subtracts for UIE-M, although its inputs carry four special tokens
@@ -65,7 +68,8 @@ class UIEPipeline:
         max_seq_len: the longest input, special tokens included.
         batch_size: inputs per forward pass.
         compat: `"fast"` (default) or `"taskflow"` (Taskflow's numbers; see the module docstring).
-        stride: tokens shared by consecutive windows in fast mode.
+        stride: tokens shared by consecutive windows in fast mode (windows always advance by one token at least).
+        split_sentence: cut texts into sentences first, so that no window spans two (Taskflow's option).
     """
 
     def __init__(
@@ -79,13 +83,20 @@ class UIEPipeline:
         batch_size: int = 16,
         compat: Compatibility = "fast",
         stride: int = 32,
+        split_sentence: bool = False,
     ):
         if compat not in ("fast", "taskflow"):
             raise ValueError(f"compat must be 'fast' or 'taskflow', got {compat!r}")
+        if schema_lang not in ("zh", "en"):
+            raise ValueError(f"schema_lang must be 'zh' or 'en', got {schema_lang!r}")
         if not 0 < position_prob < 1:
             raise ValueError(f"position_prob must lie in (0, 1), got {position_prob}")
         if not 8 < max_seq_len <= 512:
             raise ValueError(f"max_seq_len must lie in (8, 512], got {max_seq_len}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be positive, got {batch_size}")
+        if stride < 0:
+            raise ValueError(f"stride must not be negative, got {stride}")
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.roots = parse_schema(schema)
@@ -95,6 +106,18 @@ class UIEPipeline:
         self.batch_size = batch_size
         self.compat = compat
         self.stride = stride
+        self.split_sentence = split_sentence
+
+    @classmethod
+    def from_pretrained(cls, directory, schema, device=None, dtype=None, **options) -> UIEPipeline:
+        """A pipeline over the model and tokenizer saved in `directory`, on `device` in `dtype`."""
+        from ..modeling import ErnieMForInformationExtraction
+        from ..tokenization import ErnieMTokenizer
+
+        model = ErnieMForInformationExtraction.from_pretrained(directory, dtype=dtype)
+        if device is not None:
+            model = model.to(device)
+        return cls(model, ErnieMTokenizer.from_pretrained(directory), schema, **options)
 
     def __call__(self, texts: str | Sequence[str]) -> list[dict]:
         """Taskflow's result structure for each text: `{name: [{text, start, end, probability, relations}]}`."""
@@ -103,7 +126,7 @@ class UIEPipeline:
         ]
 
     def extract(self, texts: str | Sequence[str]) -> list[dict[str, list[Extraction]]]:
-        """Typed results: for each text, schema root name -> extractions."""
+        """Typed results: for each text, schema root name -> extractions (an empty text finds nothing)."""
         texts = [texts] if isinstance(texts, str) else list(texts)
         for index, text in enumerate(texts):
             if not isinstance(text, str):
@@ -114,18 +137,12 @@ class UIEPipeline:
         while level:
             queries = []  # (node, text index, parent or None, prompt)
             for node, parents in level:
-                for index in range(len(texts)):
+                for index, text in enumerate(texts):
                     for parent in [None] if parents is None else parents[index]:
-                        parent_text = None if parent is None else parent.text
-                        queries.append((node, index, parent, prompt(node, parent_text, self.schema_lang)))
-            # Node by node, as Taskflow: its windows depend on the node's prompts, and a classification node's
-            # windows are put to a vote.
-            answers: list = [None] * len(queries)
-            for node, _ in level:
-                mine = [i for i, query in enumerate(queries) if query[0] is node]
-                asked = [(texts[queries[i][1]], queries[i][3]) for i in mine]
-                for i, found in zip(mine, self._predict(asked, bool(node.options)), strict=True):
-                    answers[i] = found
+                        if text.strip():
+                            parent_text = None if parent is None else parent.text
+                            queries.append((node, index, parent, prompt(node, parent_text, self.schema_lang)))
+            answers = self._predict([(texts[index], question, node) for node, index, _, question in queries])
             next_level: dict[int, tuple[SchemaNode, list[list[Extraction]]]] = {}
             for (node, index, parent, _), found in zip(queries, answers, strict=True):
                 if found:
@@ -139,106 +156,121 @@ class UIEPipeline:
 
     # --- one level ------------------------------------------------------------------------------------------
 
-    def _predict(self, pairs: list[tuple[str, str]], classification: bool) -> list[list[Extraction]]:
-        """The extractions for each (text, prompt), sorted by position."""
-        if not pairs:
+    def _predict(self, asks: list[tuple[str, str, SchemaNode]]) -> list[list[Extraction]]:
+        """The extractions for each (text, prompt, node), sorted by position."""
+        if not asks:
             return []
-        if self.compat == "taskflow":
-            found = self._predict_taskflow(pairs, classification)
-        else:
-            found = self._predict_fast(pairs, classification)
+        if self.compat == "fast":
+            found = self._predict_fast(asks)
+        else:  # node by node, as Taskflow: a node's windows depend on its prompts
+            found = [[] for _ in asks]
+            for node in dict.fromkeys(node for _, _, node in asks):
+                mine = [i for i, ask in enumerate(asks) if ask[2] is node]
+                predicted = self._predict_taskflow([asks[i][:2] for i in mine], bool(node.options))
+                for i, extractions in zip(mine, predicted, strict=True):
+                    found[i] = extractions
         return [sorted(extractions, key=_position) for extractions in found]
 
     def _predict_taskflow(self, pairs: list[tuple[str, str]], classification: bool) -> list[list[Extraction]]:
         width = self.max_seq_len - len(max(question for _, question in pairs)) - TASKFLOW_SUMMARY_TOKENS
         windows, mapping = [], {}
         for index, (text, question) in enumerate(pairs):
-            pieces = [text[i : i + width] for i in range(0, len(text), width)] or [text]
-            mapping[index] = list(range(len(windows), len(windows) + len(pieces)))
-            windows += [(piece, question) for piece in pieces]
-        results = self._run_windows(windows, pad_to=self.max_seq_len)
-        if classification:  # each window votes with its most probable answer (Taskflow: its set's first)
-            results = [sorted(found, key=lambda r: -r["probability"]) for found in results]
-        joined = join_windows(results, [piece for piece, _ in windows], mapping, classification)
-        return [[_as_extraction(found) for found in result] for result in joined]
-
-    def _predict_fast(self, pairs: list[tuple[str, str]], classification: bool) -> list[list[Extraction]]:
-        encoded_texts = self.tokenizer(
-            [text for text, _ in pairs], add_special_tokens=False, return_offsets_mapping=True
-        )
-        windows, owners, shifts = [], [], []
-        for index, (text, question) in enumerate(pairs):
-            question_length = len(self.tokenizer(question, add_special_tokens=False)["input_ids"])
-            room = max(self.max_seq_len - question_length - 4, 8)
-            offsets = encoded_texts["offset_mapping"][index]
-            step = max(room - self.stride, 1)
-            for first in range(0, max(len(offsets), 1), step):
-                last = min(first + room, len(offsets))
-                start = offsets[first][0] if first < len(offsets) else 0
-                end = offsets[last - 1][1] if last > first else len(text)
-                windows.append((text[start:end], question))
-                owners.append(index)
-                shifts.append(start)
-                if last >= len(offsets):
-                    break
-        results = self._run_windows(windows, pad_to=None)
-        if classification:  # one answer per text: the majority of the windows' most probable answers
-            results = [sorted(found, key=lambda r: -r["probability"]) for found in results]
-            mapping: dict[int, list[int]] = {}
-            for window, owner in enumerate(owners):
-                mapping.setdefault(owner, []).append(window)
-            joined = join_windows(results, [text for text, _ in windows], mapping, classification=True)
-            return [[_as_extraction(item) for item in answer] for answer in joined]
-        found: list[dict[tuple, Extraction]] = [{} for _ in pairs]
-        for owner, shift, result in zip(owners, shifts, results, strict=True):
-            for item in result:
-                extraction = _as_extraction(item, shift)
-                key = (extraction.text, extraction.start, extraction.end)
-                kept = found[owner].get(key)
-                if kept is None or kept.probability < extraction.probability:
-                    found[owner][key] = extraction
-        return [list(spans.values()) for spans in found]
-
-    def _run_windows(self, windows: list[tuple[str, str]], pad_to: int | None) -> list[list[dict]]:
-        """Window results (Taskflow's dicts, offsets relative to the window), batched by length."""
-        # Taskflow truncates longest-first; fast windows already fit, and must never lose prompt tokens.
-        truncation = "longest_first" if pad_to else "only_second"
+            segments = sentence_spans(text, "taskflow") if self.split_sentence else [(0, len(text))]
+            starts = [i for start, end in segments for i in range(start, end, width)]
+            ends = [min(i + width, end) for start, end in segments for i in range(start, end, width)]
+            mapping[index] = list(range(len(windows), len(windows) + len(starts)))
+            windows += [(text[start:end], question, start) for start, end in zip(starts, ends, strict=True)]
         encodings = [
             self.tokenizer(
-                question, text, truncation=truncation, max_length=self.max_seq_len, return_offsets_mapping=True
+                question, piece, truncation="longest_first", max_length=self.max_seq_len, return_offsets_mapping=True
             )
-            for text, question in windows
+            for piece, question, _ in windows
         ]
-        order = (
-            list(range(len(windows)))
-            if pad_to
-            else sorted(range(len(windows)), key=lambda i: len(encodings[i]["input_ids"]))
-        )
-        results: list[list[dict]] = [[] for _ in windows]
+        results = self._run_windows(encodings, [piece for piece, _, _ in windows], [q for _, q, _ in windows], True)
+        return self._join(results, windows, mapping, classification)
+
+    def _predict_fast(self, asks: list[tuple[str, str, SchemaNode]]) -> list[list[Extraction]]:
+        texts = list(dict.fromkeys(text for text, _, _ in asks))
+        encoded = self.tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True)
+        tokens = dict(zip(texts, zip(encoded["input_ids"], encoded["offset_mapping"], strict=True), strict=True))
+        prompts = list(dict.fromkeys(question for _, question, _ in asks))
+        encoded = self.tokenizer(prompts, add_special_tokens=False, return_offsets_mapping=True)
+        questions = dict(zip(prompts, zip(encoded["input_ids"], encoded["offset_mapping"], strict=True), strict=True))
+        cls, sep = self.tokenizer.cls_token_id, self.tokenizer.sep_token_id
+        windows, encodings, mapping = [], [], {}
+        for index, (text, question, _) in enumerate(asks):
+            room = text_room(question, len(questions[question][0]), self.max_seq_len)
+            mapping[index] = []
+            for first, last in self._token_ranges(text, tokens[text][1], room):
+                row, row_offsets, shift = window_input(questions[question], tokens[text], (first, last), cls, sep)
+                mapping[index].append(len(windows))
+                windows.append((text[shift : tokens[text][1][last - 1][1]], question, shift))
+                encodings.append({"input_ids": row, "offset_mapping": row_offsets})
+        results = self._run_windows(encodings, [piece for piece, _, _ in windows], [q for _, q, _ in windows], False)
+        found: list[list[Extraction]] = [[] for _ in asks]
+        for index, (_, _, node) in enumerate(asks):
+            mine = {index: mapping[index]}
+            found[index] = self._join(results, windows, mine, bool(node.options), dedup=True)[0]
+        return found
+
+    def _token_ranges(self, text: str, offsets, room: int) -> list[tuple[int, int]]:
+        """Non-empty `[first, last)` token windows of a text, inside sentences when `split_sentence`."""
+        if not self.split_sentence:
+            return [window for window in token_windows(len(offsets), room, self.stride) if window[1] > window[0]]
+        ranges, first = [], 0
+        for _, end in sentence_spans(text):
+            last = first
+            while last < len(offsets) and offsets[last][0] < end:
+                last += 1
+            ranges += [(first + a, first + b) for a, b in token_windows(last - first, room, self.stride) if b > a]
+            first = last
+        return ranges
+
+    def _join(self, results, windows, mapping, classification: bool, dedup: bool = False) -> list[list[Extraction]]:
+        """Each text's extractions from its windows' results (offsets relative to each window)."""
+        if classification:  # each window votes with its most probable answer (Taskflow: its set's first)
+            ranked = {i: sorted(results[i], key=lambda r: -r["probability"]) for w in mapping.values() for i in w}
+            joined = join_windows(ranked, [w[0] for w in windows], mapping, classification=True)
+            return [[_as_extraction(item) for item in answer] for answer in joined]
+        found = []
+        for indices in mapping.values():
+            spans: dict[tuple, Extraction] = {}
+            for index in indices:
+                for item in results[index]:
+                    extraction = _as_extraction(item, windows[index][2])
+                    key = (extraction.text, extraction.start, extraction.end) if dedup else len(spans)
+                    kept = spans.get(key)
+                    if kept is None or kept.probability < extraction.probability:
+                        spans[key] = extraction
+            found.append(list(spans.values()))
+        return found
+
+    def _run_windows(
+        self, encodings: list[dict], texts: list[str], questions: list[str], taskflow: bool
+    ) -> list[list[dict]]:
+        """Window results (Taskflow's dicts, offsets relative to the window), batched (by length unless taskflow)."""
+        order = range(len(encodings))
+        if not taskflow:
+            order = sorted(order, key=lambda i: len(encodings[i]["input_ids"]))
+        order = list(order)
+        results: list[list[dict]] = [[] for _ in encodings]
         device = next(self.model.parameters()).device
         for batch_start in range(0, len(order), self.batch_size):
             batch = order[batch_start : batch_start + self.batch_size]
-            width = pad_to or max(len(encodings[i]["input_ids"]) for i in batch)
-            ids = torch.full((len(batch), width), self.tokenizer.pad_token_id, dtype=torch.long)
-            positions = torch.zeros_like(ids)
-            for row, index in enumerate(batch):
-                length = len(encodings[index]["input_ids"])
-                ids[row, :length] = torch.tensor(encodings[index]["input_ids"])
-                positions[row, :length] = torch.arange(length)
-            inputs = {"input_ids": ids.to(device), "position_ids": positions.to(device)}
-            if pad_to is None:  # fast mode: hide padding (and [CLS], as UIE-M's own default mask does)
-                lengths = torch.tensor([len(encodings[i]["input_ids"]) for i in batch])
-                keep = (torch.arange(width)[None, :] < lengths[:, None]) & (ids != self.tokenizer.cls_token_id)
-                inputs["attention_mask"] = keep.long().to(device)
+            inputs = batch_inputs(
+                [encodings[i]["input_ids"] for i in batch],
+                self.tokenizer.pad_token_id,
+                self.tokenizer.cls_token_id,
+                pad_to=self.max_seq_len if taskflow else None,
+            )
             with torch.no_grad():
-                output = self.model(**inputs)
+                output = self.model(**{name: value.to(device) for name, value in inputs.items()})
             start_probs = torch.sigmoid(output.start_logits.float()).tolist()
             end_probs = torch.sigmoid(output.end_logits.float()).tolist()
+            width = inputs["input_ids"].shape[1]
             for row, index in enumerate(batch):
-                text, question = windows[index]
-                offsets = list(encodings[index]["offset_mapping"]) + [(0, 0)] * (
-                    width - len(encodings[index]["input_ids"])
-                )
+                offsets = list(encodings[index]["offset_mapping"])
+                offsets += [(0, 0)] * (width - len(offsets))
                 pairs = pair_positions(
                     positions_above(start_probs[row], self.position_prob),
                     positions_above(end_probs[row], self.position_prob),
@@ -246,7 +278,8 @@ class UIEPipeline:
                 spans, probabilities = character_spans(pairs, offsets)
                 # Taskflow also returns spans that start or end on a special token: empty text at (0, 0) or
                 # with end before start. They are not extractions.
-                results[index] = [r for r in window_results(text, question, spans, probabilities) if r["text"]]
+                found = window_results(texts[index], questions[index], spans, probabilities)
+                results[index] = [r for r in found if r["text"]]
         return results
 
 
