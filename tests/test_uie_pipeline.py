@@ -50,15 +50,36 @@ def without_empty_spans(value):
 
 
 def canonical(value):
-    """Lists of results sorted (Taskflow's order follows a set), probabilities rounded to 1e-5."""
-    if isinstance(value, dict):
-        return {key: canonical(item) for key, item in value.items()}
-    if isinstance(value, list):
-        items = [canonical(item) for item in value]
-        if items and isinstance(items[0], dict) and "probability" in items[0]:
-            items.sort(key=lambda item: json.dumps(item, sort_keys=True, ensure_ascii=False))
-        return items
-    return round(value, 5) if isinstance(value, float) else value
+    """Lists of results sorted (Taskflow's order follows a set), probabilities set apart: (structure, probabilities)."""
+    probabilities = []
+
+    def order(items):  # by structure, then by probability (equal spans from different windows)
+        key = [(json.dumps(strip(i), ensure_ascii=False), i.get("probability", 0), n) for n, i in enumerate(items)]
+        return [items[n] for _, _, n in sorted(key)]
+
+    def strip(item):
+        if isinstance(item, dict):
+            return {key: ("p" if key == "probability" else strip(inner)) for key, inner in item.items()}
+        if isinstance(item, list):
+            return [strip(inner) for inner in order(item)]
+        return item
+
+    def collect(item):
+        if isinstance(item, dict):
+            for key, inner in item.items():
+                probabilities.append(inner) if key == "probability" else collect(inner)
+        elif isinstance(item, list):
+            for inner in order(item):
+                collect(inner)
+
+    collect(value)
+    return strip(value), probabilities
+
+
+def assert_same_results(ours, taskflow):
+    (structure, probabilities), (expected, expected_probabilities) = canonical(ours), canonical(taskflow)
+    assert structure == expected
+    assert probabilities == pytest.approx(expected_probabilities, abs=1e-5)
 
 
 @pytest.mark.reference
@@ -76,8 +97,76 @@ def test_taskflow_mode_gives_taskflows_results(paddle_checkpoints, converted, tm
     for case, taskflow in zip(CASES, expected, strict=True):
         pipeline = build(case["schema"], schema_lang=case["schema_lang"], max_seq_len=case["max_seq_len"])
         ours = pipeline(case["texts"])
-        assert canonical(ours) == canonical(without_empty_spans(taskflow))
+        assert_same_results(ours, without_empty_spans(taskflow))
         assert any(result for result in ours)  # the tiny random model does find spans
+
+
+# A hand-made UIE-M (tests/reference/planted.py) whose answers do not hang on the last bits of a probability:
+# 北/上 start and 京/海 end a span in the text, but not in the prompt's positions (below 12); 积 and 极 start and
+# end one anywhere, so a classification prompt's "积极" is its answer. Chinese prompts, a relation, a
+# classification; texts of one and of several windows.
+PLANTED = {
+    "starts": ["北", "上"],
+    "ends": ["京", "海"],
+    "strong_starts": ["积"],
+    "strong_ends": ["极"],
+    "quiet_below": 12,
+}
+PLANTED_CASES = [
+    {
+        "schema": ["城市", {"公司": ["创始人"]}],
+        "schema_lang": "zh",
+        "max_seq_len": 64,
+        "texts": [
+            "据新华社记者今天从有关部门获悉，北京和上海都有很多公司。",
+            "据新华社记者今天报道，" + "今年春天的雨水比往年多一些，" * 6 + "北京的公司和上海的工厂都很忙。",
+        ],
+    },
+    {
+        "schema": ["情感倾向[积极，消极]", "城市"],
+        "schema_lang": "en",
+        "max_seq_len": 64,
+        "texts": ["这家餐厅的菜很好吃，服务也很周到。", "今天下雨了。"],
+    },
+]
+
+
+def taskflow_results(model_dir, cases, tmp_path):
+    """Run Taskflow on a copy of `model_dir` (it writes its static model beside the weights)."""
+    import shutil
+
+    (tmp_path / "cases.json").write_text(json.dumps(cases, ensure_ascii=False), encoding="utf-8")
+    copy = tmp_path / "taskflow_model"
+    shutil.copytree(model_dir, copy)
+    out = tmp_path / "taskflow.json"
+    run_reference(
+        "paddlenlp", ROOT / "tests" / "reference" / "taskflow_reference.py", copy, tmp_path / "cases.json", out
+    )
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+@pytest.mark.reference
+def test_taskflow_mode_gives_taskflows_results_on_a_planted_model(vocabulary, tmp_path):
+    tokenizer = erniem.ErnieMTokenizer(vocabulary / "sentencepiece.bpe.model", vocabulary / "vocab.txt")
+    spec = {
+        key: tokenizer.convert_tokens_to_ids(value) if isinstance(value, list) else value
+        for key, value in PLANTED.items()
+    }
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    paddle_dir = tmp_path / "paddle_planted"
+    run_reference(
+        "paddlenlp", ROOT / "tests" / "reference" / "planted_paddle.py", vocabulary, tmp_path / "spec.json", paddle_dir
+    )
+    expected = taskflow_results(paddle_dir, PLANTED_CASES, tmp_path)
+    build = load(convert_checkpoint(paddle_dir, tmp_path / "converted"), compat="taskflow")
+    for case, taskflow in zip(PLANTED_CASES, expected, strict=True):
+        pipeline = build(case["schema"], schema_lang=case["schema_lang"], max_seq_len=case["max_seq_len"])
+        assert_same_results(pipeline(case["texts"]), without_empty_spans(taskflow))
+    # The answers are the planted ones, so the comparison above is not between two empty results.
+    cities = [sorted(found["text"] for found in result["城市"]) for result in expected[0]]
+    assert cities == [["上海", "北京"], ["上海", "北京"]]
+    assert {found["text"] for found in expected[0][0]["公司"][0]["relations"]["创始人"]} == {"北京", "上海"}
+    assert [result["情感倾向[积极，消极]"][0]["text"] for result in expected[1]] == ["积极", "积极"]
 
 
 @pytest.mark.reference

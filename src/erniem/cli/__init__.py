@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from . import extract, uie
+
 
 def _convert(arguments: argparse.Namespace) -> int:
     from ..convert import convert_checkpoint
@@ -43,6 +45,8 @@ def parser() -> argparse.ArgumentParser:
     )
     convert.add_argument("--vocabulary", type=Path, help="folder with sentencepiece.bpe.model and vocab.txt")
     convert.set_defaults(run=_convert)
+    extract.add_parser(commands)
+    uie.add_parser(commands)
     return root
 
 
@@ -50,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parser().parse_args(argv)
     try:
         return arguments.run(arguments)
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, TypeError) as error:
         print(f"erniem {arguments.command}: {error}", file=sys.stderr)
         return 1
 

@@ -10,10 +10,8 @@ replaced when asked.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +21,7 @@ from tqdm import tqdm
 
 from .. import modeling
 from ..configuration import ErnieMConfig
+from ..files import staged_directory
 from ..tokenization import VOCAB_FILES_NAMES, ErnieMTokenizer
 from .paddle import architecture_of, convert_parameters, erniem_config, read_paddle_config
 from .pdparams import read_pdparams
@@ -55,11 +54,7 @@ def convert_checkpoint(
     source, destination = Path(source), Path(destination)
     if not source.is_dir():
         raise FileNotFoundError(f"{source} is not a directory")
-    if destination.exists() and not overwrite:
-        raise FileExistsError(f"{destination} exists; pass overwrite=True (--overwrite) to replace it")
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}-", dir=destination.parent))
-    try:
+    with staged_directory(destination, overwrite) as staging:
         if (source / PADDLE_WEIGHTS).is_file():
             _convert_paddle(source, staging, vocabulary, progress)
         elif (source / TORCH_PICKLE).is_file():
@@ -68,9 +63,6 @@ def convert_checkpoint(
             raise FileNotFoundError(f"{source} holds neither {PADDLE_WEIGHTS} nor {TORCH_PICKLE}")
         if verify:
             verify_outputs(staging, source / REFERENCE_OUTPUTS if verify is True else Path(verify))
-        _move_into_place(staging, destination)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return destination
 
 
@@ -162,19 +154,3 @@ def verify_outputs(directory: str | Path, outputs_file: str | Path) -> dict[str,
     if deviations[worst] > VERIFY_TOLERANCE:
         raise ValueError(f"verification failed: {worst} differs by {deviations[worst]:.2e} (> {VERIFY_TOLERANCE})")
     return deviations
-
-
-def _move_into_place(staging: Path, destination: Path) -> None:
-    """Rename the finished folder to `destination`; an old one is moved aside first and removed after."""
-    if not destination.exists():
-        os.replace(staging, destination)
-        return
-    aside = Path(tempfile.mkdtemp(prefix=f".{destination.name}-old-", dir=destination.parent))
-    os.replace(destination, aside / "old")
-    try:
-        os.replace(staging, destination)
-    except OSError:
-        os.replace(aside / "old", destination)
-        raise
-    finally:
-        shutil.rmtree(aside, ignore_errors=True)

@@ -40,6 +40,19 @@ def pair_positions(starts: Sequence[Position], ends: Sequence[Position]) -> set[
     return {(start, end) for end, start in pairs.items()}
 
 
+def within_segments(
+    pairs: set[tuple[Position, Position]], offsets: Sequence[tuple[int, int]]
+) -> set[tuple[Position, Position]]:
+    """The pairs that start and end inside the prompt, or inside the text, of a `[CLS] prompt [SEP] [SEP] text
+    [SEP] [PAD]...` window. (Taskflow keeps pairs on special tokens, whose (0, 0) offsets make empty spans,
+    spans ending before they start, or spans from the text's first character.)"""
+    offsets = list(map(tuple, offsets))
+    first_sep = offsets.index((0, 0), 1)
+    text_end = offsets.index((0, 0), first_sep + 2) if (0, 0) in offsets[first_sep + 2 :] else len(offsets)
+    segments = (range(1, first_sep), range(first_sep + 2, text_end))
+    return {pair for pair in pairs if any(pair[0][0] in segment and pair[1][0] in segment for segment in segments)}
+
+
 def character_spans(
     pairs: set[tuple[Position, Position]], offsets: Sequence[tuple[int, int]]
 ) -> tuple[list[tuple[int, int]], list[float]]:

@@ -23,7 +23,14 @@ from typing import Literal
 
 import torch
 
-from .decoding import character_spans, join_windows, pair_positions, positions_above, window_results
+from .decoding import (
+    character_spans,
+    join_windows,
+    pair_positions,
+    positions_above,
+    window_results,
+    within_segments,
+)
 from .encoding import batch_inputs, text_room, token_windows, window_input
 from .schema import SchemaLanguage, SchemaNode, parse_schema, prompt
 from .sentences import sentence_spans
@@ -275,11 +282,8 @@ class UIEPipeline:
                     positions_above(start_probs[row], self.position_prob),
                     positions_above(end_probs[row], self.position_prob),
                 )
-                spans, probabilities = character_spans(pairs, offsets)
-                # Taskflow also returns spans that start or end on a special token: empty text at (0, 0) or
-                # with end before start. They are not extractions.
-                found = window_results(texts[index], questions[index], spans, probabilities)
-                results[index] = [r for r in found if r["text"]]
+                spans, probabilities = character_spans(within_segments(pairs, offsets), offsets)
+                results[index] = window_results(texts[index], questions[index], spans, probabilities)
         return results
 
 

@@ -1,0 +1,106 @@
+"""`erniem extract`: a UIE schema over JSON Lines texts, one Taskflow-format result per input line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+CHUNK = 64  # texts per pipeline call: results are written (and flushed) after each chunk
+
+
+def add_parser(commands) -> None:
+    extract = commands.add_parser(
+        "extract",
+        help="extract what a UIE schema asks for from JSON Lines texts",
+        description='Read lines {"text": ...} from IN (a file, or - for standard input) and write one result '
+        "object per line, in order, to standard output, as PaddleNLP Taskflow's information_extraction "
+        "returns it. A line that cannot be read is reported on standard error with its number; --on-error "
+        "decides whether the run stops there (the default; results already written stay) or goes on, "
+        "writing null in that line's place.",
+    )
+    extract.add_argument("input", metavar="IN", help="JSON Lines file, or - for standard input")
+    extract.add_argument("--model", required=True, type=Path, help="UIE-M model directory")
+    extract.add_argument("--schema", required=True, type=Path, help="JSON file holding the schema")
+    extract.add_argument("--schema-lang", choices=["zh", "en"], default="zh")
+    extract.add_argument("--compat", choices=["fast", "taskflow"], default="fast")
+    extract.add_argument("--position-prob", type=float, default=0.5)
+    extract.add_argument("--max-seq-len", type=int, default=512)
+    extract.add_argument("--batch-size", type=int, default=16)
+    extract.add_argument("--split-sentence", action="store_true")
+    extract.add_argument("--on-error", choices=["stop", "skip"], default="stop")
+    extract.add_argument("--device", default=None, help="torch device, e.g. cuda (default: cpu)")
+    extract.add_argument("--dtype", choices=["float32", "bfloat16", "float16"], default=None)
+    extract.set_defaults(run=run)
+
+
+def _check_line(value, number: int) -> None:
+    if not isinstance(value, dict) or not isinstance(value.get("text"), str):
+        raise ValueError('expected an object {"text": "..."}')
+
+
+def run(arguments: argparse.Namespace) -> int:
+    import torch
+    from tqdm import tqdm
+
+    from ..uie import UIEPipeline
+    from ..uie.jsonl import JSONLError, read_jsonl
+
+    try:
+        schema = json.loads(arguments.schema.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{arguments.schema} is not JSON: {error}") from None
+    pipeline = UIEPipeline.from_pretrained(
+        arguments.model,
+        schema,
+        device=arguments.device,
+        dtype=getattr(torch, arguments.dtype) if arguments.dtype else None,
+        schema_lang=arguments.schema_lang,
+        compat=arguments.compat,
+        position_prob=arguments.position_prob,
+        max_seq_len=arguments.max_seq_len,
+        batch_size=arguments.batch_size,
+        split_sentence=arguments.split_sentence,
+    )
+    stream = sys.stdin.buffer if arguments.input == "-" else open(arguments.input, "rb")  # noqa: SIM115
+    source = "stdin" if arguments.input == "-" else arguments.input
+    failures = 0
+
+    def report(error: JSONLError) -> None:
+        nonlocal failures
+        failures += 1
+        print(f"erniem extract: {error}", file=sys.stderr)
+
+    progress = tqdm(unit=" texts", file=sys.stderr, disable=not sys.stderr.isatty())
+    chunk: list = []
+    try:
+        for number, value in read_jsonl(stream, _check_line, arguments.on_error, report, source):
+            if isinstance(value, dict) and not value["text"].strip():
+                print(f"erniem extract: {source}: line {number}: empty text, nothing to extract", file=sys.stderr)
+            chunk.append(value)
+            if len(chunk) == CHUNK:
+                _write(pipeline, chunk, progress)
+                chunk = []
+    except JSONLError:
+        _write(pipeline, chunk, progress)  # the lines before a stop are still answered
+        raise
+    else:
+        _write(pipeline, chunk, progress)
+    finally:
+        progress.close()
+        if stream is not sys.stdin.buffer:
+            stream.close()
+    if failures:
+        print(f"erniem extract: {failures} line(s) skipped, written as null", file=sys.stderr)
+    return 0
+
+
+def _write(pipeline, chunk: list, progress) -> None:
+    texts = [value["text"] for value in chunk if isinstance(value, dict)]
+    results = iter(pipeline(texts)) if texts else iter(())
+    for value in chunk:
+        result = next(results) if isinstance(value, dict) else None
+        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+    progress.update(len(chunk))

@@ -1,0 +1,108 @@
+"""Exact-span precision, recall and F1 of a UIE model on examples, overall and per schema item.
+
+A predicted span counts when its (start, end) equals a gold span of the same example; classification
+answers are spans inside the prompt (negative offsets), so they are scored the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import torch
+
+from .decoding import character_spans, pair_positions, positions_above, within_segments
+from .encoding import batch_inputs
+from .schema import SchemaLanguage
+from .training import build_features, check_example
+
+
+@dataclass
+class Score:
+    gold: int = 0
+    predicted: int = 0
+    correct: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.correct / self.predicted if self.predicted else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.correct / self.gold if self.gold else 0.0
+
+    @property
+    def f1(self) -> float:
+        total = self.precision + self.recall
+        return 2 * self.precision * self.recall / total if total else 0.0
+
+    def add(self, gold: set, predicted: set) -> None:
+        self.gold += len(gold)
+        self.predicted += len(predicted)
+        self.correct += len(gold & predicted)
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "precision": self.precision, "recall": self.recall, "f1": self.f1}
+
+
+def schema_item(prompt: str, schema_lang: SchemaLanguage = "zh") -> str:
+    """The schema name a prompt asks about: the relation of "subject的relation" / "relation of subject", the
+    prefix of "prefix[options]", else the prompt itself."""
+    if prompt.endswith("]") and "[" in prompt:
+        prompt = prompt[: prompt.index("[")].strip()
+    if schema_lang == "zh" and "的" in prompt:
+        return prompt.rsplit("的", 1)[1]
+    if schema_lang == "en" and " of " in prompt:
+        return prompt.split(" of ", 1)[0]
+    return prompt
+
+
+def predict_spans(
+    model,
+    tokenizer,
+    examples: Sequence[dict],
+    max_seq_len: int = 512,
+    stride: int = 32,
+    position_prob: float = 0.5,
+    batch_size: int = 32,
+) -> list[set[tuple[int, int]]]:
+    """Each example's predicted (start, end) spans, over the same windows and inputs as training."""
+    features = build_features(tokenizer, examples, max_seq_len, stride)
+    predicted: list[set[tuple[int, int]]] = [set() for _ in examples]
+    device = next(model.parameters()).device
+    model.eval()
+    order = sorted(range(len(features)), key=lambda i: len(features[i].input_ids))
+    for batch_start in range(0, len(order), batch_size):
+        batch = [features[i] for i in order[batch_start : batch_start + batch_size]]
+        inputs = batch_inputs([f.input_ids for f in batch], tokenizer.pad_token_id, tokenizer.cls_token_id)
+        with torch.no_grad():
+            output = model(**{name: value.to(device) for name, value in inputs.items()})
+        start_probs = torch.sigmoid(output.start_logits.float()).tolist()
+        end_probs = torch.sigmoid(output.end_logits.float()).tolist()
+        for row, feature in enumerate(batch):
+            length = len(feature.input_ids)
+            pairs = pair_positions(
+                positions_above(start_probs[row][:length], position_prob),
+                positions_above(end_probs[row][:length], position_prob),
+            )
+            spans, _ = character_spans(within_segments(pairs, feature.offsets), feature.offsets)
+            predicted[feature.example].update(
+                (start, end) if end < 0 else (start + feature.shift, end + feature.shift) for start, end in spans
+            )
+    return predicted
+
+
+def evaluate(
+    model, tokenizer, examples: Sequence[dict], schema_lang: SchemaLanguage = "zh", **options
+) -> dict[str, dict]:
+    """`{"overall": score, "items": {schema item: score}}`, each score `{gold, predicted, correct, precision,
+    recall, f1}`. `options` go to `predict_spans`."""
+    for number, example in enumerate(examples):
+        check_example(example, f"example {number}")
+    predicted = predict_spans(model, tokenizer, examples, **options)
+    overall, items = Score(), {}
+    for example, found in zip(examples, predicted, strict=True):
+        gold = {(span["start"], span["end"]) for span in example["result_list"]}
+        overall.add(gold, found)
+        items.setdefault(schema_item(example["prompt"], schema_lang), Score()).add(gold, found)
+    return {"overall": overall.to_dict(), "items": {name: s.to_dict() for name, s in sorted(items.items())}}

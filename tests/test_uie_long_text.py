@@ -1,0 +1,111 @@
+"""Long text in fast mode: a 20,000-character multilingual text with entities planted across window borders.
+
+The model is built by hand (tests/reference/planted.py): it marks the first and last pieces of the planted
+names and nothing else, so the expected result is known independently of erniem: every planted name, once,
+at the offsets where it was put.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import torch
+from tests.conftest import corpus
+from tests.reference.planted import planted_weights
+
+import erniem
+from erniem.uie import UIEPipeline
+from erniem.uie.encoding import token_windows
+
+CANDIDATES = ["Zorbulax", "Quendrimo", "Vexillar", "Praxitune", "Oblumbrik", "Kwazimoth", "Ulvendrath", "Jexoplum"]
+MAX_SEQ_LEN, STRIDE = 64, 8
+
+
+def planted_model(tokenizer, starts, ends, **recipe) -> erniem.ErnieMForInformationExtraction:
+    config = erniem.ErnieMConfig(
+        vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=37
+    )
+    model = erniem.ErnieMForInformationExtraction(config).eval()
+    weights = planted_weights(
+        config.vocab_size, config.hidden_size, config.max_position_embeddings, starts, ends, **recipe
+    )
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if ".out_proj." in name or ".linear2." in name:
+                parameter.zero_()
+        model.ernie_m.embeddings.word_embeddings.weight.copy_(torch.from_numpy(weights["word"]))
+        model.ernie_m.embeddings.position_embeddings.weight.copy_(torch.from_numpy(weights["position"]))
+        for head, key in ((model.linear_start, "start"), (model.linear_end, "end")):
+            head.weight.copy_(torch.from_numpy(weights[f"{key}_weight"])[None, :])
+            head.bias.copy_(torch.from_numpy(weights[f"{key}_bias"]))
+    return model
+
+
+@pytest.fixture(scope="module")
+def tokenizer(vocabulary):
+    return erniem.ErnieMTokenizer(vocabulary / "sentencepiece.bpe.model", vocabulary / "vocab.txt")
+
+
+def filler(length: int) -> str:
+    """Corpus lines of every language, shuffled, joined up to `length` characters."""
+    lines = [text for _, text in corpus()]
+    random.Random(3).shuffle(lines)
+    text = ""
+    for line in lines:
+        if len(text) >= length:
+            break
+        text += line + " "
+    return text[:length]
+
+
+def test_every_planted_entity_comes_back_once_with_its_offsets(tokenizer):
+    background = filler(20_000)
+    background_ids = set(tokenizer(background, add_special_tokens=False)["input_ids"])
+    names = []
+    for name in CANDIDATES:  # names whose first and last pieces never occur in the background
+        pieces = tokenizer(" " + name, add_special_tokens=False)["input_ids"]
+        if len(pieces) > 1 and not {pieces[0], pieces[-1]} & background_ids:
+            names.append((name, pieces))
+    assert len(names) >= 3, "the background holds the candidates' pieces; pick other made-up names"
+    middles = {piece for _, pieces in names for piece in pieces[1:-1]}
+    starts, ends = {p[0] for _, p in names}, {p[-1] for _, p in names}
+    assert not middles & (starts | ends)
+
+    generator = random.Random(5)
+    text, expected, cursor = "", [], 0
+    for cut in sorted(generator.sample(range(1, len(background)), 150)):
+        name = names[len(expected) % len(names)][0]
+        text += background[cursor:cut] + " "
+        expected.append((name, len(text), len(text) + len(name)))
+        text += name + " "
+        cursor = cut
+    text += background[cursor:]
+    assert len(text) > 20_000
+
+    model = planted_model(tokenizer, starts, ends)
+    pipeline = UIEPipeline(model, tokenizer, ["实体"], max_seq_len=MAX_SEQ_LEN, stride=STRIDE, batch_size=64)
+    found = pipeline.extract(text)[0]["实体"]
+    assert [(e.text, e.start, e.end) for e in found] == expected
+    assert all(text[e.start : e.end] == e.text for e in found)
+    assert all(e.probability > 0.5 for e in found)
+
+    # The windows really do cut planted names: some straddle a border, and each is found whole elsewhere.
+    offsets = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+    room = MAX_SEQ_LEN - len(tokenizer("实体", add_special_tokens=False)["input_ids"]) - 4
+    borders = [offsets[last - 1][1] for _, last in token_windows(len(offsets), room, STRIDE)[:-1]]
+    straddling = [e for e in expected if any(e[1] < border < e[2] for border in borders)]
+    assert len(straddling) >= 5
+
+
+def test_character_slices_lose_what_token_windows_keep(tokenizer):
+    """Taskflow's fixed character slices cut names in two; the same model in taskflow mode misses them."""
+    name = "Zorbulax"
+    pieces = tokenizer(" " + name, add_special_tokens=False)["input_ids"]
+    model = planted_model(tokenizer, {pieces[0]}, {pieces[-1]})
+    width = 40 - len("实体") - 3  # Taskflow's character slice at max_seq_len 40
+    text = "a" * (width - 4) + " " + name + " tail"  # the name crosses the first slice's end
+    fast = UIEPipeline(model, tokenizer, ["实体"], max_seq_len=40).extract(text)[0]
+    taskflow = UIEPipeline(model, tokenizer, ["实体"], max_seq_len=40, compat="taskflow").extract(text)[0]
+    assert [(e.text, e.start) for e in fast["实体"]] == [(name, width - 3)]
+    assert "实体" not in taskflow
