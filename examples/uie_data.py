@@ -153,13 +153,38 @@ def record(language: str, template: str, employee: str | None, generator: random
     return {"text": text, "entities": entities, "relations": relations, "language": language}
 
 
-def dataset(count: int, seed: int) -> list[dict]:
-    """`count` records, languages and templates taking turns."""
+def joined(records: list[dict], separator: str) -> dict:
+    """One record of several records' texts, offsets and ids shifted."""
+    text, entities, relations = "", [], []
+    for part in records:
+        shift, first_id = len(text) + (len(separator) if text else 0), len(entities)
+        text += (separator if text else "") + part["text"]
+        for entity in part["entities"]:
+            entities.append(
+                {
+                    **entity,
+                    "id": entity["id"] + first_id,
+                    "start_offset": entity["start_offset"] + shift,
+                    "end_offset": entity["end_offset"] + shift,
+                }
+            )
+        for relation in part["relations"]:
+            shifted = {"from_id": relation["from_id"] + first_id, "to_id": relation["to_id"] + first_id}
+            relations.append({**relation, "id": len(relations), **shifted})
+    return {"text": text, "entities": entities, "relations": relations, "language": records[0]["language"]}
+
+
+def dataset(count: int, seed: int, sentences: tuple[int, int] = (1, 1)) -> list[dict]:
+    """`count` records of a few sentences each (between `sentences[0]` and `sentences[1]`), languages taking
+    turns."""
     generator = random.Random(seed)
     records = []
     languages = sorted(TEMPLATES)
     for index in range(count):
         language = languages[index % len(languages)]
-        template, employee = generator.choice(TEMPLATES[language])
-        records.append(record(language, template, employee, generator))
+        parts = []
+        for _ in range(generator.randint(*sentences)):
+            template, employee = generator.choice(TEMPLATES[language])
+            parts.append(record(language, template, employee, generator))
+        records.append(joined(parts, "" if language == "zh" else " "))
     return records

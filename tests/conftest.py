@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors.torch import load_file
+from tests.reference.planted import planted_weights
 
 import erniem
 
@@ -96,6 +97,33 @@ def vocabulary() -> Path:
     from erniem.vocabulary import real_vocabulary
 
     return real_vocabulary()
+
+
+@pytest.fixture(scope="session")
+def tokenizer(vocabulary) -> erniem.ErnieMTokenizer:
+    """ErnieMTokenizer over the real vocabulary (transformers' rule)."""
+    return erniem.ErnieMTokenizer(vocabulary / "sentencepiece.bpe.model", vocabulary / "vocab.txt")
+
+
+def planted_model(tokenizer, starts, ends, **recipe) -> erniem.ErnieMForInformationExtraction:
+    """The hand-made UIE model of tests/reference/planted.py: it marks `starts` and `ends` token ids, nothing else."""
+    config = erniem.ErnieMConfig(
+        vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=37
+    )
+    model = erniem.ErnieMForInformationExtraction(config).eval()
+    weights = planted_weights(
+        config.vocab_size, config.hidden_size, config.max_position_embeddings, starts, ends, **recipe
+    )
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if ".out_proj." in name or ".linear2." in name:
+                parameter.zero_()
+        model.ernie_m.embeddings.word_embeddings.weight.copy_(torch.from_numpy(weights["word"]))
+        model.ernie_m.embeddings.position_embeddings.weight.copy_(torch.from_numpy(weights["position"]))
+        for head, key in ((model.linear_start, "start"), (model.linear_end, "end")):
+            head.weight.copy_(torch.from_numpy(weights[f"{key}_weight"])[None, :])
+            head.bias.copy_(torch.from_numpy(weights[f"{key}_bias"]))
+    return model
 
 
 CORPUS = ROOT / "tests" / "data" / "multilingual.tsv"

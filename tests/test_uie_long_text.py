@@ -9,42 +9,13 @@ from __future__ import annotations
 
 import random
 
-import pytest
-import torch
-from tests.conftest import corpus
-from tests.reference.planted import planted_weights
+from tests.conftest import corpus, planted_model
 
-import erniem
 from erniem.uie import UIEPipeline
 from erniem.uie.encoding import token_windows
 
 CANDIDATES = ["Zorbulax", "Quendrimo", "Vexillar", "Praxitune", "Oblumbrik", "Kwazimoth", "Ulvendrath", "Jexoplum"]
 MAX_SEQ_LEN, STRIDE = 64, 8
-
-
-def planted_model(tokenizer, starts, ends, **recipe) -> erniem.ErnieMForInformationExtraction:
-    config = erniem.ErnieMConfig(
-        vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=37
-    )
-    model = erniem.ErnieMForInformationExtraction(config).eval()
-    weights = planted_weights(
-        config.vocab_size, config.hidden_size, config.max_position_embeddings, starts, ends, **recipe
-    )
-    with torch.no_grad():
-        for name, parameter in model.named_parameters():
-            if ".out_proj." in name or ".linear2." in name:
-                parameter.zero_()
-        model.ernie_m.embeddings.word_embeddings.weight.copy_(torch.from_numpy(weights["word"]))
-        model.ernie_m.embeddings.position_embeddings.weight.copy_(torch.from_numpy(weights["position"]))
-        for head, key in ((model.linear_start, "start"), (model.linear_end, "end")):
-            head.weight.copy_(torch.from_numpy(weights[f"{key}_weight"])[None, :])
-            head.bias.copy_(torch.from_numpy(weights[f"{key}_bias"]))
-    return model
-
-
-@pytest.fixture(scope="module")
-def tokenizer(vocabulary):
-    return erniem.ErnieMTokenizer(vocabulary / "sentencepiece.bpe.model", vocabulary / "vocab.txt")
 
 
 def filler(length: int) -> str:

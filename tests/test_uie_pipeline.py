@@ -11,9 +11,10 @@ import erniem
 from erniem.convert import convert_checkpoint
 from erniem.uie.pipeline import UIEPipeline
 
-# An extraction schema (entities, a relation) with English prompts, texts long enough for several windows at
-# max_seq_len 40. With a random model Taskflow also decides per node, from whichever result its span set yields
-# first, whether the node is a classification; erniem reads that from the schema. This case's nodes do not
+# An extraction schema (entities, a relation) with English prompts: texts long enough for several windows at
+# max_seq_len 40 (the taskflow mode only: the fast mode's windows differ), and texts that fit one window (both
+# modes). With a random model Taskflow also decides per node, from whichever result its span set yields
+# first, whether the node is a classification; erniem reads that from the schema. These cases' nodes do not
 # trip that (with Chinese prompts the random model finds spans in the prompt first, and Taskflow then votes).
 CASES = [
     {
@@ -24,6 +25,14 @@ CASES = [
             "Alice lives in Paris and likes it. Bob works in Berlin, which is a big city with many parks and lakes.",
             "x",
         ],
+        "modes": ["taskflow"],
+    },
+    {
+        "schema": ["person", {"city": ["mayor"]}],
+        "schema_lang": "en",
+        "max_seq_len": 128,
+        "texts": ["Alice lives in Paris and likes it.", "Bob works in Berlin, a big city.", "x"],
+        "modes": ["taskflow", "fast"],
     },
 ]
 
@@ -93,12 +102,13 @@ def test_taskflow_mode_gives_taskflows_results(paddle_checkpoints, converted, tm
     shutil.copytree(paddle_checkpoints / "uie_m", model_dir)
     run_reference("paddlenlp", ROOT / "tests" / "reference" / "taskflow_reference.py", model_dir, cases, out)
     expected = json.loads(out.read_text(encoding="utf-8"))
-    build = load(converted, compat="taskflow")
+    build = load(converted)
     for case, taskflow in zip(CASES, expected, strict=True):
-        pipeline = build(case["schema"], schema_lang=case["schema_lang"], max_seq_len=case["max_seq_len"])
-        ours = pipeline(case["texts"])
-        assert_same_results(ours, without_empty_spans(taskflow))
-        assert any(result for result in ours)  # the tiny random model does find spans
+        for compat in case["modes"]:
+            options = {"schema_lang": case["schema_lang"], "max_seq_len": case["max_seq_len"], "compat": compat}
+            ours = build(case["schema"], **options)(case["texts"])
+            assert_same_results(ours, without_empty_spans(taskflow))
+            assert any(result for result in ours)  # the tiny random model does find spans
 
 
 # A hand-made UIE-M (tests/reference/planted.py) whose answers do not hang on the last bits of a probability:
@@ -121,6 +131,13 @@ PLANTED_CASES = [
             "据新华社记者今天从有关部门获悉，北京和上海都有很多公司。",
             "据新华社记者今天报道，" + "今年春天的雨水比往年多一些，" * 6 + "北京的公司和上海的工厂都很忙。",
         ],
+    },
+    {
+        "schema": ["城市"],
+        "schema_lang": "zh",
+        "max_seq_len": 64,
+        "split_sentence": True,
+        "texts": ["据新华社记者今天从有关部门获悉，北京很大。据新华社记者今天从有关部门获悉，上海也很大！好吗？"],
     },
     {
         "schema": ["情感倾向[积极，消极]", "城市"],
@@ -160,13 +177,14 @@ def test_taskflow_mode_gives_taskflows_results_on_a_planted_model(vocabulary, tm
     expected = taskflow_results(paddle_dir, PLANTED_CASES, tmp_path)
     build = load(convert_checkpoint(paddle_dir, tmp_path / "converted"), compat="taskflow")
     for case, taskflow in zip(PLANTED_CASES, expected, strict=True):
-        pipeline = build(case["schema"], schema_lang=case["schema_lang"], max_seq_len=case["max_seq_len"])
-        assert_same_results(pipeline(case["texts"]), without_empty_spans(taskflow))
+        options = {key: case[key] for key in ("schema_lang", "max_seq_len", "split_sentence") if key in case}
+        assert_same_results(build(case["schema"], **options)(case["texts"]), without_empty_spans(taskflow))
     # The answers are the planted ones, so the comparison above is not between two empty results.
     cities = [sorted(found["text"] for found in result["城市"]) for result in expected[0]]
     assert cities == [["上海", "北京"], ["上海", "北京"]]
     assert {found["text"] for found in expected[0][0]["公司"][0]["relations"]["创始人"]} == {"北京", "上海"}
-    assert [result["情感倾向[积极，消极]"][0]["text"] for result in expected[1]] == ["积极", "积极"]
+    assert [found["text"] for found in expected[1][0]["城市"]] == ["北京", "上海"]
+    assert [result["情感倾向[积极，消极]"][0]["text"] for result in expected[2]] == ["积极", "积极"]
 
 
 @pytest.mark.reference

@@ -103,6 +103,13 @@ _MASK_RULES = {
 }
 
 
+def default_key_mask(config: ErnieMConfig, dtype: torch.dtype) -> tuple[int | None, float]:
+    """What a model hides when it is given no attention mask: the token id whose keys are hidden (None: none),
+    and the value added to their attention logits."""
+    rule = _MASK_RULES[config.mask_convention]
+    return rule.masked_token_id(config), rule.fill_value(dtype)
+
+
 class ErnieMEmbeddings(nn.Module):
     """Word plus position embeddings, then LayerNorm and dropout (ERNIE-M has no token types)."""
 

@@ -4,8 +4,9 @@ Runs inside the PaddleNLP virtualenv (see scripts/build_reference_env.sh):
 
     .venv-paddle/bin/python tests/reference/taskflow_reference.py MODEL_DIR CASES.json OUT.json
 
-CASES.json is a list of {"schema", "schema_lang", "max_seq_len", "texts"}; OUT.json gets Taskflow's result
-list for each case, in order. Taskflow converts the checkpoint to a static inference model under MODEL_DIR.
+CASES.json is a list of {"schema", "schema_lang", "max_seq_len", "texts"[, "split_sentence"]}; OUT.json gets
+Taskflow's result list for each case, in order. Taskflow converts the checkpoint to a static inference model
+under MODEL_DIR.
 """
 
 import json
@@ -25,6 +26,7 @@ def main(model_dir, cases_path, out_path):
             schema_lang=case["schema_lang"],
             max_seq_len=case["max_seq_len"],
             position_prob=0.5,
+            split_sentence=case.get("split_sentence", False),
             precision="fp32",
         )
         outputs.append(extractor(case["texts"]))

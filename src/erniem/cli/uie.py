@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 
@@ -107,6 +108,7 @@ def _train(arguments: argparse.Namespace) -> int:
             seed=arguments.seed,
             save_strategy="no",
             logging_steps=max(1, len(examples) // arguments.batch_size),
+            disable_tqdm=not sys.stderr.isatty(),
         )
         (staging / "training_args.bin").unlink(missing_ok=True)  # a pickle: nothing a model directory needs
     print(f"saved {arguments.output}")

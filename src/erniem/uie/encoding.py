@@ -6,6 +6,7 @@ it was trained on.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
@@ -63,23 +64,40 @@ def window_input(
 
 
 def batch_inputs(
-    rows: Sequence[Sequence[int]], pad_token_id: int, cls_token_id: int, pad_to: int | None = None
+    rows: Sequence[Sequence[int]],
+    pad_token_id: int,
+    length: int,
+    masked_token_id: int | None,
+    fill_value: float,
+    compress: bool = True,
 ) -> dict[str, torch.Tensor]:
-    """Padded model inputs for encoded rows.
+    """Model inputs for encoded rows as PaddleNLP Taskflow builds them: each row padded to `length` with `[PAD]`
+    at position id 0, under the model's default mask (keys of `masked_token_id` get `fill_value` added:
+    UIE-M's PaddleNLP convention hides `[CLS]` and attends to the padding).
 
-    Without `pad_to`, rows are padded to the longest and padding is hidden from attention together with
-    `[CLS]` (UIE-M's own mask hides it). With `pad_to`, every row is padded to that width with `[PAD]` that
-    stays visible, at position id 0, as PaddleNLP Taskflow feeds its UIE-M (no attention mask).
+    `compress=False` pads literally and passes no mask. `compress=True` computes the same attention with one
+    `[PAD]` per row: all padding tokens have the same input, hence the same keys and values in every layer, so
+    n of them weigh as one whose attention logit is raised by ln(n). Rows are then padded only to the
+    longest (+1), with an additive (batch, 1, 1, keys) mask that hides the rest.
     """
-    width = pad_to or max(len(row) for row in rows)
+    if not compress:
+        width, lengths = length, [length] * len(rows)
+    else:
+        lengths = [min(len(row) + 1, length) for row in rows]  # each row's tokens and its one [PAD]
+        width = max(lengths)
     ids = torch.full((len(rows), width), pad_token_id, dtype=torch.long)
     positions = torch.zeros_like(ids)
-    lengths = torch.tensor([len(row) for row in rows])
     for index, row in enumerate(rows):
         ids[index, : len(row)] = torch.tensor(row, dtype=torch.long)
         positions[index, : len(row)] = torch.arange(len(row))
     inputs = {"input_ids": ids, "position_ids": positions}
-    if pad_to is None:
-        keep = (torch.arange(width)[None, :] < lengths[:, None]) & (ids != cls_token_id)
-        inputs["attention_mask"] = keep.long()
+    if compress:
+        mask = torch.full((len(rows), width), fill_value, dtype=torch.float32)
+        for index, row in enumerate(rows):
+            mask[index, : len(row)] = 0.0
+            if len(row) < length:  # the [PAD] standing for length - len(row) of them
+                mask[index, len(row)] = math.log(length - len(row))
+        if masked_token_id is not None:
+            mask = mask.masked_fill(ids == masked_token_id, fill_value)
+        inputs["attention_mask"] = mask[:, None, None, :]
     return inputs

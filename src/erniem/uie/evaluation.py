@@ -12,9 +12,8 @@ from dataclasses import asdict, dataclass
 import torch
 
 from .decoding import character_spans, pair_positions, positions_above, within_segments
-from .encoding import batch_inputs
 from .schema import SchemaLanguage
-from .training import build_features, check_example
+from .training import SpanCollator, build_features, check_example
 
 
 @dataclass
@@ -72,9 +71,11 @@ def predict_spans(
     device = next(model.parameters()).device
     model.eval()
     order = sorted(range(len(features)), key=lambda i: len(features[i].input_ids))
+    collate = SpanCollator.for_model(model, tokenizer, max_seq_len)
     for batch_start in range(0, len(order), batch_size):
         batch = [features[i] for i in order[batch_start : batch_start + batch_size]]
-        inputs = batch_inputs([f.input_ids for f in batch], tokenizer.pad_token_id, tokenizer.cls_token_id)
+        inputs = collate(batch)
+        del inputs["start_positions"], inputs["end_positions"]
         with torch.no_grad():
             output = model(**{name: value.to(device) for name, value in inputs.items()})
         start_probs = torch.sigmoid(output.start_logits.float()).tolist()

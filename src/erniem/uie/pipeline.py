@@ -1,18 +1,24 @@
 """Schema-driven information extraction with a UIE-M model: Taskflow's results, offsets into the original text.
 
-The schema tree is walked level by level. Two modes:
+The schema tree is walked level by level. Two modes, both computing each input as Taskflow does (padded to
+`max_seq_len` with `[PAD]` at position id 0, under the model's own default mask: a converted UIE-M hides
+`[CLS]` and attends to the padding):
 
 - `"fast"` (default): each text is tokenized once; windows of its tokens, overlapping by `stride`, are put
-  beside each prompt, and every (prompt, window) pair of a level goes into one prediction, sorted by length
-  and padded only to each batch's longest, padding hidden. Window results are merged and de-duplicated by
-  offsets.
-- `"taskflow"`: PaddleNLP Taskflow's computation for converted UIE-M checkpoints: fixed character slices of
-  `max_seq_len - len(max(prompts)) - 3`, every input padded to `max_seq_len` with `[PAD]` (attended, position
-  id 0) and predicted node by node, so its probabilities are Taskflow's. Taskflow's own defects are not
-  reproduced: spans that start or end on a special token (empty text, at (0, 0) or ending before they start)
-  are never returned, nor voted on; a classification window votes with its most probable answer (Taskflow
-  with whichever its span set yields first, which depends on the probabilities' last bits); whether a node
-  classifies is read from the schema (`name[a,b]`), not from the first result; results are sorted by position.
+  beside each prompt, and every (prompt, window) pair of a level goes into one prediction, sorted by length.
+  The padding is computed once per row rather than up to 512 times (see `encoding.batch_inputs`), so a text
+  that fits one window gets Taskflow's probabilities at a fraction of the cost. Window results are merged and
+  de-duplicated by offsets: a long text's spans are never cut by a character slice, as Taskflow's can be.
+- `"taskflow"`: PaddleNLP Taskflow's computation, literally: fixed character slices of
+  `max_seq_len - len(max(prompts)) - 3` (truncated longest-first when their tokens do not fit), every input
+  padded to `max_seq_len`, predicted node by node. Long texts give Taskflow's windows and probabilities.
+
+Taskflow's own defects are reproduced in neither mode: spans that start or end on a special token (empty text
+at (0, 0), spans ending before they start, or spans from the text's first character) are never returned, nor
+voted on; a classification window votes with its most probable answer (Taskflow with whichever its span set
+yields first, which depends on the probabilities' last bits); whether a node classifies is read from the
+schema (`name[a,b]`), not from the first result; `split_sentence` keeps line breaks out of sentences without
+shifting later offsets; results are sorted by position.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from typing import Literal
 
 import torch
 
+from ..modeling import default_key_mask
 from .decoding import (
     character_spans,
     join_windows,
@@ -121,6 +128,7 @@ class UIEPipeline:
         from ..modeling import ErnieMForInformationExtraction
         from ..tokenization import ErnieMTokenizer
 
+        parse_schema(schema)  # a malformed schema is refused before the model loads
         model = ErnieMForInformationExtraction.from_pretrained(directory, dtype=dtype)
         if device is not None:
             model = model.to(device)
@@ -225,7 +233,9 @@ class UIEPipeline:
         if not self.split_sentence:
             return [window for window in token_windows(len(offsets), room, self.stride) if window[1] > window[0]]
         ranges, first = [], 0
-        for _, end in sentence_spans(text):
+        for start, end in sentence_spans(text):
+            while first < len(offsets) and offsets[first][1] <= start:  # between sentences: a line break's "▁"
+                first += 1
             last = first
             while last < len(offsets) and offsets[last][0] < end:
                 last += 1
@@ -262,13 +272,16 @@ class UIEPipeline:
         order = list(order)
         results: list[list[dict]] = [[] for _ in encodings]
         device = next(self.model.parameters()).device
+        masked_token_id, fill_value = default_key_mask(self.model.config, self.model.dtype)
         for batch_start in range(0, len(order), self.batch_size):
             batch = order[batch_start : batch_start + self.batch_size]
             inputs = batch_inputs(
                 [encodings[i]["input_ids"] for i in batch],
                 self.tokenizer.pad_token_id,
-                self.tokenizer.cls_token_id,
-                pad_to=self.max_seq_len if taskflow else None,
+                self.max_seq_len,
+                masked_token_id,
+                fill_value,
+                compress=not taskflow,
             )
             with torch.no_grad():
                 output = self.model(**{name: value.to(device) for name, value in inputs.items()})

@@ -12,8 +12,13 @@ _TASKFLOW_BREAKS = [
     re.compile(r"…{2}(?=[^”’])"),
     re.compile(r"[。！？?][”’](?=[^，。！？?])"),
 ]
-# Beyond those, the multilingual rule breaks after . ! ؟ । ။ and their kin when whitespace follows.
-_MULTILINGUAL_BREAKS = [*_TASKFLOW_BREAKS, re.compile(r"[.!;؟۔।॥။።](?=\s)")]
+# Beyond those, the multilingual rule breaks after ! ؟ ۔ । ॥ ။ ። before whitespace, and after a full stop
+# between a lower-case letter and an upper-case one ("left. Bob", not "9. Juni" nor "v. a.").
+_MULTILINGUAL_BREAKS = [
+    *_TASKFLOW_BREAKS,
+    re.compile(r"[!؟۔।॥။።](?=\s)"),
+    re.compile(r"(?<=[a-zß-ÿа-яё])\.(?=\s+[A-ZÀ-ÞА-ЯЁ])"),
+]
 
 
 def sentence_spans(text: str, rule: str = "multilingual") -> list[tuple[int, int]]:
@@ -21,7 +26,8 @@ def sentence_spans(text: str, rule: str = "multilingual") -> list[tuple[int, int
 
     `rule` is `"taskflow"` (PaddleNLP's Chinese rule, breaking at line breaks too, but keeping every other
     character where Taskflow's own splitter drops the line breaks and shifts later offsets) or
-    `"multilingual"` (also . ! and other scripts' sentence ends before whitespace).
+    `"multilingual"` (also ! and other scripts' sentence ends before whitespace, and a full stop between a
+    lower-case and an upper-case letter).
     """
     if rule not in ("taskflow", "multilingual"):
         raise ValueError(f"rule must be 'taskflow' or 'multilingual', got {rule!r}")

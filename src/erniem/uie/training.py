@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ..modeling import default_key_mask
 from .encoding import batch_inputs, text_room, token_windows, window_input
 
 
@@ -100,14 +101,22 @@ class FeatureDataset(torch.utils.data.Dataset):
 
 @dataclass
 class SpanCollator:
-    """Batches features as the pipeline's fast mode does (padding to the longest, hidden), labels 0 there."""
+    """Batches features as the pipeline's fast mode does (see `batch_inputs`), labels 0 on the padding."""
 
     pad_token_id: int
-    cls_token_id: int
+    max_seq_len: int
+    masked_token_id: int | None
+    fill_value: float
+
+    @classmethod
+    def for_model(cls, model, tokenizer, max_seq_len: int) -> SpanCollator:
+        return cls(tokenizer.pad_token_id, max_seq_len, *default_key_mask(model.config, model.dtype))
 
     def __call__(self, features: Iterable[Feature]) -> dict[str, torch.Tensor]:
         features = list(features)
-        inputs = batch_inputs([f.input_ids for f in features], self.pad_token_id, self.cls_token_id)
+        inputs = batch_inputs(
+            [f.input_ids for f in features], self.pad_token_id, self.max_seq_len, self.masked_token_id, self.fill_value
+        )
         width = inputs["input_ids"].shape[1]
         for name, attribute in (("start_positions", "start_labels"), ("end_positions", "end_labels")):
             labels = torch.zeros(len(features), width)
@@ -137,12 +146,12 @@ def train(
 
     for number, example in enumerate(train_examples):
         check_example(example, f"training example {number}")
+    defaults = {"report_to": [], "dataloader_pin_memory": torch.cuda.is_available()}
     arguments = TrainingArguments(
         output_dir=str(output_dir),
         label_names=["start_positions", "end_positions"],
         remove_unused_columns=False,
-        report_to=[],
-        **training_arguments,
+        **{**defaults, **training_arguments},
     )
     trainer = Trainer(
         model=model,
@@ -151,7 +160,7 @@ def train(
         eval_dataset=(
             FeatureDataset(build_features(tokenizer, eval_examples, max_seq_len, stride)) if eval_examples else None
         ),
-        data_collator=SpanCollator(tokenizer.pad_token_id, tokenizer.cls_token_id),
+        data_collator=SpanCollator.for_model(model, tokenizer, max_seq_len),
     )
     trainer.train()
     trainer.save_model(str(output_dir))

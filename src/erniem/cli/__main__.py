@@ -1,0 +1,7 @@
+"""`python -m erniem.cli`: the `erniem` command."""
+
+import sys
+
+from . import main
+
+sys.exit(main())
