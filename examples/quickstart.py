@@ -6,14 +6,13 @@ python examples/quickstart.py [--output artifacts/quickstart-model]
 from __future__ import annotations
 
 import argparse
-import shutil
-import tempfile
 from pathlib import Path
 
 import torch
 from transformers import AutoModel, AutoTokenizer
 
 import erniem
+from erniem.files import staged_directory
 from erniem.vocabulary import real_vocabulary
 
 TEXTS = [
@@ -22,20 +21,6 @@ TEXTS = [
     "北京是中国的首都，有两千多万人口。",
     "ｶﾞｰﾃﾞﾝ e\u0301te\u0301 — 👩🏽\u200d💻",
 ]
-
-
-def save_atomically(model: erniem.ErnieMModel, tokenizer, destination: Path) -> None:
-    """Write into a temporary sibling folder, then move it into place: no half-written checkpoint is left."""
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=destination.parent))
-    try:
-        model.save_pretrained(staging)
-        tokenizer.save_pretrained(staging)
-        if destination.exists():
-            shutil.rmtree(destination)
-        staging.rename(destination)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 def main() -> None:
@@ -53,7 +38,9 @@ def main() -> None:
 
     vocabulary = real_vocabulary()
     tokenizer = erniem.ErnieMTokenizer(str(vocabulary / "sentencepiece.bpe.model"), str(vocabulary / "vocab.txt"))
-    save_atomically(model, tokenizer, arguments.output)
+    with staged_directory(arguments.output, overwrite=True) as staging:  # no half-written checkpoint is left
+        model.save_pretrained(staging)
+        tokenizer.save_pretrained(staging)
     for path in sorted(arguments.output.iterdir()):
         print(f"saved {path} ({path.stat().st_size:,} bytes)")
 
