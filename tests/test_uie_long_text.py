@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from tests.conftest import corpus, planted_model
 
 from erniem.uie import UIEPipeline
@@ -80,3 +81,11 @@ def test_character_slices_lose_what_token_windows_keep(tokenizer):
     taskflow = UIEPipeline(model, tokenizer, ["实体"], max_seq_len=40, compat="taskflow").extract(text)[0]
     assert [(e.text, e.start) for e in fast["实体"]] == [(name, width - 3)]
     assert "实体" not in taskflow
+
+
+def test_a_prompt_without_room_for_text_is_refused(tokenizer):
+    model = planted_model(tokenizer, set(), set())
+    for compat in ("fast", "taskflow"):
+        pipeline = UIEPipeline(model, tokenizer, ["很长的实体类型名称" * 8], max_seq_len=40, compat=compat)
+        with pytest.raises(ValueError, match="no room for text"):
+            pipeline("一些文字")

@@ -187,7 +187,10 @@ class UIEPipeline:
         return [sorted(extractions, key=_position) for extractions in found]
 
     def _predict_taskflow(self, pairs: list[tuple[str, str]], classification: bool) -> list[list[Extraction]]:
-        width = self.max_seq_len - len(max(question for _, question in pairs)) - TASKFLOW_SUMMARY_TOKENS
+        longest = max(question for _, question in pairs)
+        width = self.max_seq_len - len(longest) - TASKFLOW_SUMMARY_TOKENS
+        if width < 1:
+            raise ValueError(f"the prompt {longest!r} leaves no room for text in max_seq_len={self.max_seq_len}")
         windows, mapping = [], {}
         for index, (text, question) in enumerate(pairs):
             segments = sentence_spans(text, "taskflow") if self.split_sentence else [(0, len(text))]
