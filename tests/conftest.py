@@ -8,6 +8,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
@@ -105,12 +106,13 @@ def tokenizer(vocabulary) -> erniem.ErnieMTokenizer:
     return erniem.ErnieMTokenizer(vocabulary / "sentencepiece.bpe.model", vocabulary / "vocab.txt")
 
 
-def planted_model(tokenizer, starts, ends, **recipe) -> erniem.ErnieMForInformationExtraction:
-    """The hand-made UIE model of tests/reference/planted.py: it marks `starts` and `ends` token ids, nothing else."""
+def planted_model(tokenizer, starts, ends, head=erniem.ErnieMForInformationExtraction, **recipe):
+    """The hand-made model of tests/reference/planted.py: it marks `starts` and `ends` token ids, nothing else.
+    `head`: ErnieMForInformationExtraction (sigmoid scores) or ErnieMForQuestionAnswering (logits)."""
     config = erniem.ErnieMConfig(
         vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=37
     )
-    model = erniem.ErnieMForInformationExtraction(config).eval()
+    model = head(config).eval()
     weights = planted_weights(
         config.vocab_size, config.hidden_size, config.max_position_embeddings, starts, ends, **recipe
     )
@@ -120,9 +122,13 @@ def planted_model(tokenizer, starts, ends, **recipe) -> erniem.ErnieMForInformat
                 parameter.zero_()
         model.ernie_m.embeddings.word_embeddings.weight.copy_(torch.from_numpy(weights["word"]))
         model.ernie_m.embeddings.position_embeddings.weight.copy_(torch.from_numpy(weights["position"]))
-        for head, key in ((model.linear_start, "start"), (model.linear_end, "end")):
-            head.weight.copy_(torch.from_numpy(weights[f"{key}_weight"])[None, :])
-            head.bias.copy_(torch.from_numpy(weights[f"{key}_bias"]))
+        if head is erniem.ErnieMForQuestionAnswering:
+            model.qa_outputs.weight.copy_(torch.from_numpy(np.stack([weights["start_weight"], weights["end_weight"]])))
+            model.qa_outputs.bias.copy_(torch.from_numpy(np.concatenate([weights["start_bias"], weights["end_bias"]])))
+            return model
+        for linear, key in ((model.linear_start, "start"), (model.linear_end, "end")):
+            linear.weight.copy_(torch.from_numpy(weights[f"{key}_weight"])[None, :])
+            linear.bias.copy_(torch.from_numpy(weights[f"{key}_bias"]))
     return model
 
 
