@@ -25,7 +25,7 @@ import torch
 
 import erniem
 from erniem.files import staged_directory
-from erniem.uie.evaluation import Score
+from erniem.scores import Score
 from erniem.vocabulary import real_vocabulary
 
 sys.path.insert(0, str(Path(__file__).parent))

@@ -7,7 +7,8 @@ import torch
 from tests.conftest import planted_model
 
 import erniem
-from erniem.uie.evaluation import Score, evaluate, schema_item
+from erniem.scores import Score
+from erniem.uie.evaluation import evaluate, schema_item
 from erniem.uie.training import build_features, check_example, train
 
 

@@ -7,41 +7,13 @@ answers are spans inside the prompt (negative offsets), so they are scored the s
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
 
 import torch
 
+from ..scores import Score
 from .decoding import character_spans, pair_positions, positions_above, within_segments
 from .schema import SchemaLanguage
 from .training import SpanCollator, build_features, check_example
-
-
-@dataclass
-class Score:
-    gold: int = 0
-    predicted: int = 0
-    correct: int = 0
-
-    @property
-    def precision(self) -> float:
-        return self.correct / self.predicted if self.predicted else 0.0
-
-    @property
-    def recall(self) -> float:
-        return self.correct / self.gold if self.gold else 0.0
-
-    @property
-    def f1(self) -> float:
-        total = self.precision + self.recall
-        return 2 * self.precision * self.recall / total if total else 0.0
-
-    def add(self, gold: set, predicted: set) -> None:
-        self.gold += len(gold)
-        self.predicted += len(predicted)
-        self.correct += len(gold & predicted)
-
-    def to_dict(self) -> dict:
-        return {**asdict(self), "precision": self.precision, "recall": self.recall, "f1": self.f1}
 
 
 def schema_item(prompt: str, schema_lang: SchemaLanguage = "zh") -> str:
