@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import pytest
 from tests.conftest import planted_model
 
@@ -50,3 +54,34 @@ def test_bad_input_is_refused(qa, tokenizer):
         answer_questions(model, fast, ["a", "b"], ["text"])
     with pytest.raises(ValueError, match="fast tokenizer"):
         answer_questions(model, tokenizer, ["a"], ["text"])
+
+
+def test_predict_qa_command(qa, tmp_path):
+    model, tokenizer = qa
+    directory = tmp_path / "qa"
+    model.save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    lines = [
+        json.dumps({"question": "Who?", "context": f"In the end {NAME} came."}).encode(),
+        json.dumps({"question": "Who?", "context": ""}).encode(),
+        b"not json",
+    ]
+    command = [
+        sys.executable,
+        "-m",
+        "erniem.cli",
+        "predict",
+        "qa",
+        "--model",
+        str(directory),
+        "--on-error",
+        "skip",
+        "-",
+    ]
+    done = subprocess.run(command, input=b"\n".join(lines), capture_output=True, check=False)
+    assert done.returncode == 0, done.stderr.decode()
+    first, second, third = (json.loads(line) for line in done.stdout.decode().splitlines())
+    assert (first["answer"], first["start"], first["end"]) == (NAME, 11, 11 + len(NAME))
+    assert second is None and third is None
+    assert "line 2: 'context' must be a non-empty string" in done.stderr.decode()
+    assert "line 3: not JSON" in done.stderr.decode()

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import extract, uie
+from . import extract, predict, uie
 
 
 def _convert(arguments: argparse.Namespace) -> int:
@@ -47,6 +47,7 @@ def parser() -> argparse.ArgumentParser:
     convert.set_defaults(run=_convert)
     extract.add_parser(commands)
     uie.add_parser(commands)
+    predict.add_parser(commands)
     return root
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
-CHUNK = 64  # texts per pipeline call: results are written (and flushed) after each chunk
+from .streaming import stream
 
 
 def add_parser(commands) -> None:
@@ -42,10 +41,8 @@ def _check_line(value, number: int) -> None:
 
 def run(arguments: argparse.Namespace) -> int:
     import torch
-    from tqdm import tqdm
 
     from ..uie import UIEPipeline
-    from ..uie.jsonl import JSONLError, read_jsonl
 
     try:
         schema = json.loads(arguments.schema.read_text(encoding="utf-8"))
@@ -63,44 +60,11 @@ def run(arguments: argparse.Namespace) -> int:
         batch_size=arguments.batch_size,
         split_sentence=arguments.split_sentence,
     )
-    stream = sys.stdin.buffer if arguments.input == "-" else open(arguments.input, "rb")  # noqa: SIM115
-    source = "stdin" if arguments.input == "-" else arguments.input
-    failures = 0
-
-    def report(error: JSONLError) -> None:
-        nonlocal failures
-        failures += 1
-        print(f"erniem extract: {error}", file=sys.stderr)
-
-    progress = tqdm(unit=" texts", file=sys.stderr, disable=not sys.stderr.isatty())
-    chunk: list = []
-    try:
-        for number, value in read_jsonl(stream, _check_line, arguments.on_error, report, source):
-            if isinstance(value, dict) and not value["text"].strip():
-                print(f"erniem extract: {source}: line {number}: empty text, nothing to extract", file=sys.stderr)
-            chunk.append(value)
-            if len(chunk) == CHUNK:
-                _write(pipeline, chunk, progress)
-                chunk = []
-    except JSONLError:
-        _write(pipeline, chunk, progress)  # the lines before a stop are still answered
-        raise
-    else:
-        _write(pipeline, chunk, progress)
-    finally:
-        progress.close()
-        if stream is not sys.stdin.buffer:
-            stream.close()
-    if failures:
-        print(f"erniem extract: {failures} line(s) skipped, written as null", file=sys.stderr)
-    return 0
-
-
-def _write(pipeline, chunk: list, progress) -> None:
-    texts = [value["text"] for value in chunk if isinstance(value, dict)]
-    results = iter(pipeline(texts)) if texts else iter(())
-    for value in chunk:
-        result = next(results) if isinstance(value, dict) else None
-        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
-    progress.update(len(chunk))
+    return stream(
+        "extract",
+        arguments.input,
+        _check_line,
+        lambda values: pipeline([value["text"] for value in values]),
+        arguments.on_error,
+        warn=lambda value: None if value["text"].strip() else "empty text, nothing to extract",
+    )
