@@ -75,6 +75,22 @@ def character_spans(
     return spans, probabilities
 
 
+def window_spans(
+    start_probabilities: Sequence[float],
+    end_probabilities: Sequence[float],
+    offsets: Sequence[tuple[int, int]],
+    threshold: float = 0.5,
+) -> tuple[list[tuple[int, int]], list[float]]:
+    """A window's character spans and probabilities from its tokens' start and end probabilities: positions above
+    `threshold`, paired, kept inside the prompt or inside the text, turned into characters. Probabilities past
+    `offsets` (padding) are ignored."""
+    length = len(offsets)
+    pairs = pair_positions(
+        positions_above(start_probabilities[:length], threshold), positions_above(end_probabilities[:length], threshold)
+    )
+    return character_spans(within_segments(pairs, offsets), offsets)
+
+
 def window_results(
     text: str, prompt: str, spans: Sequence[tuple[int, int]], probabilities: Sequence[float]
 ) -> list[dict]:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import torch
 
 from ..scores import Score
-from .decoding import character_spans, pair_positions, positions_above, within_segments
+from .decoding import window_spans
 from .schema import SchemaLanguage
 from .training import SpanCollator, build_features, check_example
 
@@ -53,12 +53,7 @@ def predict_spans(
         start_probs = torch.sigmoid(output.start_logits.float()).tolist()
         end_probs = torch.sigmoid(output.end_logits.float()).tolist()
         for row, feature in enumerate(batch):
-            length = len(feature.input_ids)
-            pairs = pair_positions(
-                positions_above(start_probs[row][:length], position_prob),
-                positions_above(end_probs[row][:length], position_prob),
-            )
-            spans, _ = character_spans(within_segments(pairs, feature.offsets), feature.offsets)
+            spans, _ = window_spans(start_probs[row], end_probs[row], feature.offsets, position_prob)
             predicted[feature.example].update(
                 (start, end) if end < 0 else (start + feature.shift, end + feature.shift) for start, end in spans
             )

@@ -30,14 +30,7 @@ from typing import Literal
 import torch
 
 from ..modeling import default_key_mask
-from .decoding import (
-    character_spans,
-    join_windows,
-    pair_positions,
-    positions_above,
-    window_results,
-    within_segments,
-)
+from .decoding import join_windows, window_results, window_spans
 from .encoding import batch_inputs, text_room, token_windows, window_input
 from .schema import SchemaLanguage, SchemaNode, parse_schema, prompt
 from .sentences import sentence_spans
@@ -290,15 +283,9 @@ class UIEPipeline:
                 output = self.model(**{name: value.to(device) for name, value in inputs.items()})
             start_probs = torch.sigmoid(output.start_logits.float()).tolist()
             end_probs = torch.sigmoid(output.end_logits.float()).tolist()
-            width = inputs["input_ids"].shape[1]
             for row, index in enumerate(batch):
-                offsets = list(encodings[index]["offset_mapping"])
-                offsets += [(0, 0)] * (width - len(offsets))
-                pairs = pair_positions(
-                    positions_above(start_probs[row], self.position_prob),
-                    positions_above(end_probs[row], self.position_prob),
-                )
-                spans, probabilities = character_spans(within_segments(pairs, offsets), offsets)
+                offsets = encodings[index]["offset_mapping"]
+                spans, probabilities = window_spans(start_probs[row], end_probs[row], offsets, self.position_prob)
                 results[index] = window_results(texts[index], questions[index], spans, probabilities)
         return results
 
