@@ -106,6 +106,19 @@ def tokenizer(vocabulary) -> erniem.ErnieMTokenizer:
     return erniem.ErnieMTokenizer(vocabulary / "sentencepiece.bpe.model", vocabulary / "vocab.txt")
 
 
+@pytest.fixture(scope="session")
+def fast_tokenizer(vocabulary) -> erniem.ErnieMTokenizerFast:
+    """ErnieMTokenizerFast over the real vocabulary."""
+    return erniem.ErnieMTokenizerFast(vocabulary / "sentencepiece.bpe.model", vocabulary / "vocab.txt")
+
+
+def small(model_class, tokenizer, **config):
+    """A one-layer, 32-wide model of `model_class` with the tokenizer's vocabulary and random weights (seed 0)."""
+    torch.manual_seed(0)
+    settings = dict(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=1, num_attention_heads=4)
+    return model_class(erniem.ErnieMConfig(**settings, **config)).eval()
+
+
 def planted_model(tokenizer, starts, ends, head=erniem.ErnieMForInformationExtraction, **recipe):
     """The hand-made model of tests/reference/planted.py: it marks `starts` and `ends` token ids, nothing else.
     `head`: ErnieMForInformationExtraction (sigmoid scores) or ErnieMForQuestionAnswering (logits)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from tests.conftest import small
 from transformers import pipeline
 
 import erniem
@@ -41,17 +42,6 @@ def test_words_are_the_text_at_the_offsets(tagger, strategy):
         assert [e["word"] for e in entities[:3]] == ["I", "love", "New"]
     else:  # the stock pipeline spells the word strategies' entity "IloveNewYorkCityandZürich."
         assert [e["word"] for e in entities] == [TEXT]
-
-
-@pytest.fixture(scope="module")
-def fast_tokenizer(vocabulary):
-    return erniem.ErnieMTokenizerFast(vocabulary / "sentencepiece.bpe.model", vocabulary / "vocab.txt")
-
-
-def small(model_class, tokenizer, **config):
-    torch.manual_seed(0)
-    settings = dict(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=1, num_attention_heads=4)
-    return model_class(erniem.ErnieMConfig(**settings, **config)).eval()
 
 
 def test_feature_extraction_gives_the_last_hidden_state(fast_tokenizer):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 
@@ -33,3 +34,15 @@ class Score:
 
     def to_dict(self) -> dict:
         return {**asdict(self), "precision": self.precision, "recall": self.recall, "f1": self.f1}
+
+
+def scores_by_type(pairs: Iterable[tuple[set, set]]) -> dict[str, dict]:
+    """Micro scores over (gold, predicted) item sets, overall and per type (an item's first element):
+    `{"overall": Score.to_dict(), "types": {type: Score.to_dict()}}`."""
+    overall, types = Score(), {}
+    for gold, predicted in pairs:
+        overall.add(gold, predicted)
+        for kind in {item[0] for item in gold | predicted}:
+            of_kind = [{item for item in items if item[0] == kind} for items in (gold, predicted)]
+            types.setdefault(kind, Score()).add(*of_kind)
+    return {"overall": overall.to_dict(), "types": {kind: score.to_dict() for kind, score in sorted(types.items())}}

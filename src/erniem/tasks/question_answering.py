@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import torch
-
+from .batching import pad_rows, run_batches
 from .qa_postprocessing import Answer, best_answers
+from .skipped import filled
 
 
 def answer_questions(
@@ -38,9 +38,9 @@ def answer_questions(
     if len(questions) != len(contexts):
         raise ValueError(f"got {len(questions)} questions and {len(contexts)} contexts")
     for index, (question, context) in enumerate(zip(questions, contexts, strict=True)):
-        if not isinstance(question, str) or not question.strip():
+        if not filled(question):
             raise ValueError(f"question {index} is empty")
-        if not isinstance(context, str) or not context.strip():
+        if not filled(context):
             raise ValueError(f"context {index} is empty")
     if not getattr(tokenizer, "is_fast", False):
         raise ValueError("answer_questions needs a fast tokenizer (ErnieMTokenizerFast; AutoTokenizer gives one)")
@@ -81,22 +81,12 @@ def answer_questions(
 
 def _logits(model, tokenizer, rows: list[list[int]], batch_size: int) -> tuple[list[list[float]], list[list[float]]]:
     """Each row's start and end logits (unpadded), batched by length."""
-    device = next(model.parameters()).device
-    starts: list[list[float]] = [[] for _ in rows]
-    ends: list[list[float]] = [[] for _ in rows]
-    order = sorted(range(len(rows)), key=lambda i: len(rows[i]))
-    model.eval()
-    for first in range(0, len(order), batch_size):
-        batch = order[first : first + batch_size]
-        width = max(len(rows[i]) for i in batch)
-        ids = torch.full((len(batch), width), tokenizer.pad_token_id, dtype=torch.long)
-        mask = torch.zeros_like(ids)
-        for row, index in enumerate(batch):
-            ids[row, : len(rows[index])] = torch.tensor(rows[index])
-            mask[row, : len(rows[index])] = 1
-        with torch.no_grad():
-            output = model(input_ids=ids.to(device), attention_mask=mask.to(device))
-        for row, index in enumerate(batch):
-            starts[index] = output.start_logits[row, : len(rows[index])].float().tolist()
-            ends[index] = output.end_logits[row, : len(rows[index])].float().tolist()
-    return starts, ends
+
+    def read(output, position: int, row: list[int]) -> tuple[list[float], list[float]]:
+        return (
+            output.start_logits[position, : len(row)].float().tolist(),
+            output.end_logits[position, : len(row)].float().tolist(),
+        )
+
+    logits = run_batches(model, rows, lambda batch: pad_rows(batch, tokenizer.pad_token_id), read, batch_size)
+    return [starts for starts, _ in logits], [ends for _, ends in logits]

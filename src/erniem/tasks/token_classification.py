@@ -7,9 +7,10 @@ first and last token all match a gold one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-from ..scores import Score
+from ..scores import scores_by_type
+from .skipped import OnError, Skipped, filled
 
 IGNORE = -100  # the label index transformers' losses skip
 
@@ -57,14 +58,50 @@ def entity_scores(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[st
     """Micro precision/recall/F1 of entities over sentences: `{"overall": score, "types": {type: score}}`."""
     if len(gold) != len(predicted):
         raise ValueError(f"{len(gold)} gold and {len(predicted)} predicted sentences")
-    overall, types = Score(), {}
     for number, (gold_tags, predicted_tags) in enumerate(zip(gold, predicted, strict=True)):
         if len(gold_tags) != len(predicted_tags):
             raise ValueError(f"sentence {number}: {len(gold_tags)} gold tags, {len(predicted_tags)} predicted")
-        gold_entities, predicted_entities = entities(gold_tags), entities(predicted_tags)
-        overall.add(gold_entities, predicted_entities)
-        for kind in {entity[0] for entity in gold_entities | predicted_entities}:
-            types.setdefault(kind, Score()).add(
-                {e for e in gold_entities if e[0] == kind}, {e for e in predicted_entities if e[0] == kind}
-            )
-    return {"overall": overall.to_dict(), "types": {kind: s.to_dict() for kind, s in sorted(types.items())}}
+    return scores_by_type((entities(g), entities(p)) for g, p in zip(gold, predicted, strict=True))
+
+
+def encode_words(
+    tokenizer,
+    words: Sequence[Sequence[str]],
+    tags: Sequence[Sequence[str]],
+    label2id: Mapping[str, int],
+    max_length: int = 512,
+    label_all_subwords: bool = False,
+    on_error: OnError = "skip",
+) -> tuple[list[dict], Skipped]:
+    """Training features `{"input_ids", "labels"}` from sentences of words and their tags (`align_labels` puts
+    each word's label on its first subword), and what was left out: empty sentences, sentences whose words and
+    tags differ in number, and tags not in `label2id` (counted, or raised with `on_error="raise"`).
+
+    `tokenizer` must be a fast tokenizer (it gives `word_ids()`).
+    """
+    if len(words) != len(tags):
+        raise ValueError(f"got {len(words)} sentences of words and {len(tags)} of tags")
+    if not getattr(tokenizer, "is_fast", False):
+        raise ValueError("encode_words needs a fast tokenizer (ErnieMTokenizerFast; AutoTokenizer gives one)")
+    skipped = Skipped(on_error)
+    kept = []
+    for index, (sentence, sentence_tags) in enumerate(zip(words, tags, strict=True)):
+        unknown = sorted(set(sentence_tags) - set(label2id))
+        if not sentence or not all(filled(word) for word in sentence):
+            skipped(index, "empty sentence or word")
+        elif len(sentence) != len(sentence_tags):
+            skipped(index, "words and tags differ in number", f"{len(sentence)} words, {len(sentence_tags)} tags")
+        elif unknown:
+            skipped(index, "unknown label", f"{unknown} not in {sorted(label2id)}")
+        else:
+            kept.append(index)
+    if not kept:
+        return [], skipped
+    encoded = tokenizer([list(words[i]) for i in kept], is_split_into_words=True, truncation=True,
+                        max_length=max_length)  # fmt: skip
+    features = []
+    for row, index in enumerate(kept):
+        word_labels = [label2id[tag] for tag in tags[index]]
+        labels = align_labels(encoded.word_ids(row), word_labels, label_all_subwords)
+        features.append({"input_ids": encoded["input_ids"][row], "labels": labels})
+    return features, skipped
