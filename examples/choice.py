@@ -31,8 +31,8 @@ def endings(row: dict) -> list[str]:
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
     """Train, choose the held-out answers, and return the accuracy."""
-    options = task_training.parser(__doc__, max_steps=600, learning_rate=1e-3, batch_size=8)
-    options.add_argument("--examples", type=int, default=2400, help="training questions (300 more are held out)")
+    options = task_training.parser(__doc__, max_steps=3000, learning_rate=5e-4, dropout=0.0)
+    options.add_argument("--examples", type=int, default=4000, help="training questions (300 more are held out)")
     arguments = options.parse_args(argv)
 
     train = task_data.choices(arguments.examples, seed=0)

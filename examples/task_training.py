@@ -15,7 +15,9 @@ from erniem.tasks.labels import config_label2id
 from erniem.vocabulary import real_vocabulary
 
 
-def parser(description: str, max_steps: int, learning_rate: float, batch_size: int = 16) -> argparse.ArgumentParser:
+def parser(
+    description: str, max_steps: int, learning_rate: float, batch_size: int = 16, dropout: float = 0.1
+) -> argparse.ArgumentParser:
     options = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     options.add_argument("--output-dir", required=True, help="checkpoints and the final model")
     options.add_argument("--model", help="start from this fine-tuned or pretrained checkpoint instead of fresh weights")
@@ -26,6 +28,7 @@ def parser(description: str, max_steps: int, learning_rate: float, batch_size: i
     options.add_argument("--logging-steps", type=int, default=50)
     options.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --output-dir")
     options.add_argument("--seed", type=int, default=0)
+    options.add_argument("--dropout", type=float, default=dropout, help="dropout of a fresh model")
     return options
 
 
@@ -52,7 +55,7 @@ def model(head, arguments: argparse.Namespace, vocab_size: int, labels: list[str
         names = {"id2label": dict(enumerate(labels)), "label2id": {name: i for i, name in enumerate(labels)}}
     config = erniem.ErnieMConfig(
         vocab_size=vocab_size, hidden_size=128, num_hidden_layers=2, num_attention_heads=4, intermediate_size=256,
-        **names,
+        hidden_dropout_prob=arguments.dropout, attention_probs_dropout_prob=arguments.dropout, **names,
     )  # fmt: skip
     fresh = head(config)
     fresh.ernie_m.embeddings.word_embeddings.weight.requires_grad_(False)

@@ -1,7 +1,7 @@
 """Each task example trains a small model for a bounded number of steps and must score far above chance on
 held-out data. The thresholds were fixed before any of these runs: classification 0.35 accuracy over 21 topics
 (uniform chance 0.048, largest topic 0.28); NER entity F1 0.70 (a random tagger matches almost no exact span);
-QA exact match 60% (a random span is almost never exact)."""
+QA exact match 60% (a random span is almost never exact); multiple choice 0.60 accuracy (chance about 0.27)."""
 
 from __future__ import annotations
 
@@ -40,3 +40,10 @@ def test_extractive_qa_on_template_questions(vocabulary, tmp_path):
 
     scores = qa.main(common(tmp_path, 1500))
     assert scores["exact_match"] >= 60
+
+
+def test_multiple_choice_on_template_questions(vocabulary, tmp_path):
+    import choice
+
+    scores = choice.main(common(tmp_path, 3000))
+    assert scores["accuracy"] >= 0.60

@@ -17,50 +17,52 @@ ERRORS = "Bad lines are numbered on standard error; --on-error stops there or wr
 def add_parser(commands) -> None:
     predict = commands.add_parser("predict", help="run a fine-tuned task model over JSON Lines")
     tasks = predict.add_subparsers(dest="task", required=True)
-    classify = _task(
-        tasks, "classify", "sequence classification (texts or pairs)", "ErnieMForSequenceClassification",
+    _task(
+        tasks, "classify", _classify, "sequence classification (texts or pairs)", "ErnieMForSequenceClassification",
         'Read lines {"text"} or {"text", "text_pair"} and write for each {"label", "score"}, or a list of the '
         "--top-k most probable.",
+        max_length=512, top_k=True,
     )  # fmt: skip
-    classify.add_argument("--top-k", type=int, default=1)
-    classify.add_argument("--max-length", type=int, default=512)
-    classify.set_defaults(run=_classify)
-    ner = _task(
-        tasks, "ner", "named-entity recognition", "ErnieMForTokenClassification",
+    _task(
+        tasks, "ner", _ner, "named-entity recognition", "ErnieMForTokenClassification",
         'Read lines {"text"} (words split at whitespace) or {"text", "words"} (the words, in order, as they occur '
         'in the text) and write for each a list of {"type", "text", "start", "end", "score"}, character offsets '
         "into the text.",
+        max_length=512, stride=128,
     )  # fmt: skip
-    ner.add_argument("--max-length", type=int, default=512)
-    ner.add_argument("--stride", type=int, default=128, help="tokens shared by the windows of a long text")
-    ner.set_defaults(run=_ner)
     qa = _task(
-        tasks, "qa", "extractive question answering", "ErnieMForQuestionAnswering",
+        tasks, "qa", _qa, "extractive question answering", "ErnieMForQuestionAnswering",
         'Read lines {"question", "context"} and write for each {"answer", "start", "end", "score"} (character '
         "offsets into the context), or a list of the --top-k best.",
+        max_length=384, stride=128, top_k=True,
     )  # fmt: skip
-    qa.add_argument("--top-k", type=int, default=1)
-    qa.add_argument("--max-length", type=int, default=384)
-    qa.add_argument("--stride", type=int, default=128)
     qa.add_argument("--max-answer-length", type=int, default=30)
     qa.add_argument("--allow-impossible", action="store_true", help="let the null answer compete")
-    qa.set_defaults(run=_qa)
-    choice = _task(
-        tasks, "choice", "multiple choice", "ErnieMForMultipleChoice",
+    _task(
+        tasks, "choice", _choice, "multiple choice", "ErnieMForMultipleChoice",
         'Read lines {"context", "choices": [two or more texts]} and write for each {"choice", "text", "scores"}: '
         "the chosen index, its text, and every choice's probability.",
+        max_length=512,
     )  # fmt: skip
-    choice.add_argument("--max-length", type=int, default=512)
-    choice.set_defaults(run=_choice)
 
 
-def _task(tasks, name: str, summary: str, head: str, description: str) -> argparse.ArgumentParser:
+def _task(
+    tasks, name: str, run, summary: str, head: str, description: str, max_length: int, stride: int | None = None,
+    top_k: bool = False,
+) -> argparse.ArgumentParser:  # fmt: skip
+    """A `predict` subcommand with the options every task has, and `--stride`/`--top-k` where it has them."""
     task = tasks.add_parser(name, help=summary, description=f"{description} IN is a file, or - for standard input. "
                             f"{ERRORS}")  # fmt: skip
     task.add_argument("input", metavar="IN")
     task.add_argument("--model", type=Path, required=True, help=f"{head} directory (model and tokenizer)")
     task.add_argument("--batch-size", type=int, default=16)
+    task.add_argument("--max-length", type=int, default=max_length, help="tokens a row holds")
+    if stride is not None:
+        task.add_argument("--stride", type=int, default=stride, help="tokens shared by the windows of a long text")
+    if top_k:
+        task.add_argument("--top-k", type=int, default=1, help="write a list of the K best")
     task.add_argument("--on-error", choices=["stop", "skip"], default="stop")
+    task.set_defaults(run=run)
     return task
 
 
