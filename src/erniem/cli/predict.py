@@ -9,6 +9,7 @@ import argparse
 from dataclasses import asdict
 from pathlib import Path
 
+from ..tasks.skipped import filled
 from .streaming import stream
 
 ERRORS = "Bad lines are numbered on standard error; --on-error stops there or writes null."
@@ -87,7 +88,7 @@ def _strings(value, *keys: str, optional: tuple[str, ...] = ()) -> None:
     if not isinstance(value, dict):
         raise ValueError("expected an object with " + ", ".join(repr(key) for key in keys))
     for key in keys + tuple(key for key in optional if key in value):
-        if not isinstance(value.get(key), str) or not value[key].strip():
+        if not filled(value.get(key)):
             raise ValueError(f"{key!r} must be a non-empty string")
 
 
@@ -131,7 +132,7 @@ def _ner(arguments: argparse.Namespace) -> int:
             word_spans(value["text"], value["words"])
 
     def run(values: list) -> list:
-        words = [value.get("words") or value["text"].split() for value in values]
+        words = [value.get("words") for value in values]  # None: split at whitespace
         found = recognize(
             model, tokenizer, [value["text"] for value in values], words, max_length=arguments.max_length,
             stride=arguments.stride, batch_size=arguments.batch_size,
@@ -173,7 +174,7 @@ def _choice(arguments: argparse.Namespace) -> int:
         if not isinstance(options, list) or len(options) < 2:
             raise ValueError("'choices' must be a list of two or more texts")
         for index, option in enumerate(options):
-            if not isinstance(option, str) or not option.strip():
+            if not filled(option):
                 raise ValueError(f"choice {index} must be a non-empty string")
 
     def run(values: list) -> list:

@@ -54,7 +54,7 @@ def recognize(
     model,
     tokenizer,
     texts: Sequence[str],
-    words: Sequence[Sequence[str]] | None = None,
+    words: Sequence[Sequence[str] | None] | None = None,
     max_length: int = 512,
     stride: int = 128,
     batch_size: int = 32,
@@ -62,7 +62,8 @@ def recognize(
     """The entities of each text, in order of position.
 
     Args:
-        words: each text's words (default: split at whitespace); they must occur in the text in order.
+        words: each text's words, which must occur in the text in order; None (for all texts, or for one)
+            splits at whitespace.
 
     Raises:
         ValueError: the tokenizer is not a fast one, texts and word lists differ in number, or a text is not a
