@@ -25,6 +25,7 @@ from transformers.modeling_outputs import (
 from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
 from transformers.utils import ModelOutput
 
+from . import cpu_fusion
 from .configuration import ErnieMConfig
 
 # PaddleNLP parity: position ids are shifted by 2, so rows 0 and 1 of the position table are never used.
@@ -210,13 +211,20 @@ class ErnieMSelfAttention(nn.Module):
         attention_mask: torch.Tensor | None = None,
         head_mask: torch.Tensor | None = None,
         prefix_key_value: tuple[torch.Tensor, torch.Tensor] | None = None,
+        fused: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor | None, tuple[torch.Tensor, torch.Tensor]]:
-        """Return the context (batch, seq, hidden), the probabilities if computed, and this layer's keys/values."""
+        """Return the context (batch, seq, hidden), the probabilities if computed, and this layer's keys/values.
+
+        `fused`: project with `cpu_fusion.linear` (the caller checked `cpu_fusion.applies`).
+        """
         batch_size, seq_length, _ = hidden_states.shape
         heads_shape = (batch_size, seq_length, self.num_attention_heads, self.attention_head_size)
-        query = self.q_proj(hidden_states).view(heads_shape).transpose(1, 2)  # (batch, heads, seq, head_dim)
-        key = self.k_proj(hidden_states).view(heads_shape).transpose(1, 2)
-        value = self.v_proj(hidden_states).view(heads_shape).transpose(1, 2)
+
+        def heads(linear: nn.Module) -> torch.Tensor:  # (batch, heads, seq, head_dim)
+            projected = cpu_fusion.linear(linear, hidden_states) if fused else linear(hidden_states)
+            return projected.view(heads_shape).transpose(1, 2)
+
+        query, key, value = heads(self.q_proj), heads(self.k_proj), heads(self.v_proj)
         if prefix_key_value is not None:
             key = torch.cat([prefix_key_value[0], key], dim=2)  # (batch, heads, prefix + seq, head_dim)
             value = torch.cat([prefix_key_value[1], value], dim=2)
@@ -243,8 +251,12 @@ class ErnieMAttention(nn.Module):
         self.self_attn = ErnieMSelfAttention(config)
         self.out_proj = nn.Linear(config.hidden_size, config.hidden_size)
 
-    def forward(self, hidden_states: torch.Tensor, attention_interface: Callable, **kwargs):
-        context, probs, key_value = self.self_attn(hidden_states, attention_interface, **kwargs)
+    def forward(self, hidden_states: torch.Tensor, attention_interface: Callable, fused: bool = False, **kwargs):
+        """Return `out_proj(context)`, plus `hidden_states` when `fused` (added inside the fused call), the
+        probabilities if computed, and the keys/values."""
+        context, probs, key_value = self.self_attn(hidden_states, attention_interface, fused=fused, **kwargs)
+        if fused:
+            return cpu_fusion.linear(self.out_proj, context, residual=hidden_states), probs, key_value
         return self.out_proj(context), probs, key_value
 
 
@@ -263,6 +275,7 @@ class ErnieMEncoderLayer(GradientCheckpointingLayer):
         self.dropout1 = nn.Dropout(config.hidden_dropout_prob)
         self.dropout2 = nn.Dropout(config.hidden_dropout_prob)
         self.activation = ACT2FN[config.hidden_act] if isinstance(config.hidden_act, str) else config.hidden_act
+        self.hidden_act_name = config.hidden_act if isinstance(config.hidden_act, str) else None
 
     def forward(
         self,
@@ -273,17 +286,36 @@ class ErnieMEncoderLayer(GradientCheckpointingLayer):
         prefix_key_value: tuple[torch.Tensor, torch.Tensor] | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None, tuple[torch.Tensor, torch.Tensor]]:
         """Return the layer output (batch, seq, hidden), the attention probabilities if computed, and keys/values."""
+        fused = not self.training and cpu_fusion.applies(hidden_states, self._linears())
         attention_output, probs, key_value = self.self_attn(
             hidden_states,
             attention_interface,
+            fused=fused,
             attention_mask=attention_mask,
             head_mask=head_mask,
             prefix_key_value=prefix_key_value,
         )
+        if fused:  # eval mode: the dropouts are identities; the residuals are added inside the linear calls
+            hidden_states = self.norm1(attention_output)
+            return self.norm2(self._fused_feed_forward(hidden_states)), probs, key_value
         hidden_states = self.norm1(hidden_states + self.dropout1(attention_output))
         feed_forward = self.linear2(self.dropout(self.activation(self.linear1(hidden_states))))
         hidden_states = self.norm2(hidden_states + self.dropout2(feed_forward))
         return hidden_states, probs, key_value
+
+    def _linears(self) -> list[nn.Module]:
+        attention = self.self_attn.self_attn
+        projections = [attention.q_proj, attention.k_proj, attention.v_proj, self.self_attn.out_proj]
+        return projections + [self.linear1, self.linear2]
+
+    def _fused_feed_forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
+        """`hidden_states + linear2(act(linear1(hidden_states)))` in two `cpu_fusion.linear` calls."""
+        hidden_act = self.hidden_act_name
+        if hidden_act in cpu_fusion.POST_OPS:
+            intermediate = cpu_fusion.linear(self.linear1, hidden_states, activation=hidden_act)
+        else:
+            intermediate = self.activation(cpu_fusion.linear(self.linear1, hidden_states))
+        return cpu_fusion.linear(self.linear2, intermediate, residual=hidden_states)
 
 
 class ErnieMEncoder(nn.Module):
@@ -526,6 +558,21 @@ class ErnieMModel(ErnieMPreTrainedModel):
         return [row.to(dtype).view(1, num_heads, 1, 1) for row in head_mask]
 
 
+def _task_layer(layer: nn.Module, hidden_states: torch.Tensor) -> torch.Tensor:
+    """`layer(hidden_states)`, computed in fp32 when the model runs in bf16 or fp16.
+
+    The logits a head returns are then fp32 whatever the model's dtype, so their softmax, sigmoid and loss keep
+    fp32 precision; the layer is small next to the encoder. Layers other than a plain `nn.Linear` (adapters,
+    wrapped classifiers) run as they are and their output is cast.
+    """
+    if hidden_states.dtype not in (torch.float16, torch.bfloat16):
+        return layer(hidden_states)
+    if type(layer) is not nn.Linear:
+        return layer(hidden_states).float()
+    bias = layer.bias.float() if layer.bias is not None else None
+    return nn.functional.linear(hidden_states.float(), layer.weight.float(), bias)
+
+
 def _classifier_dropout(config: ErnieMConfig) -> nn.Dropout:
     """The dropout before a classifier: `classifier_dropout`, else `hidden_dropout_prob`."""
     probability = config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
@@ -578,7 +625,7 @@ class ErnieMForSequenceClassification(ErnieMPreTrainedModel):
             output_attentions=output_attentions,
             return_dict=True,
         )
-        logits = self.classifier(self.dropout(outputs.pooler_output))
+        logits = _task_layer(self.classifier, self.dropout(outputs.pooler_output))
         loss = self._loss(logits, labels) if labels is not None else None
         output = SequenceClassifierOutput(
             loss=loss, logits=logits, hidden_states=outputs.hidden_states, attentions=outputs.attentions
@@ -648,7 +695,7 @@ class ErnieMForMultipleChoice(ErnieMPreTrainedModel):
             output_hidden_states=output_hidden_states,
             return_dict=True,
         )
-        logits = self.classifier(self.dropout(outputs.pooler_output)).view(-1, num_choices)
+        logits = _task_layer(self.classifier, self.dropout(outputs.pooler_output)).view(-1, num_choices)
         loss = CrossEntropyLoss()(logits, labels) if labels is not None else None
         output = MultipleChoiceModelOutput(
             loss=loss, logits=logits, hidden_states=outputs.hidden_states, attentions=outputs.attentions
@@ -699,7 +746,7 @@ class ErnieMForTokenClassification(ErnieMPreTrainedModel):
             output_hidden_states=output_hidden_states,
             return_dict=True,
         )
-        logits = self.classifier(self.dropout(outputs.last_hidden_state))
+        logits = _task_layer(self.classifier, self.dropout(outputs.last_hidden_state))
         loss = None
         if labels is not None:
             loss = CrossEntropyLoss()(logits.view(-1, self.num_labels), labels.view(-1))
@@ -751,7 +798,7 @@ class ErnieMForQuestionAnswering(ErnieMPreTrainedModel):
             output_hidden_states=output_hidden_states,
             return_dict=True,
         )
-        logits = self.qa_outputs(outputs.last_hidden_state)  # (batch, seq, num_labels)
+        logits = _task_layer(self.qa_outputs, outputs.last_hidden_state)  # (batch, seq, num_labels)
         start_logits, end_logits = (part.squeeze(-1).contiguous() for part in logits.split(1, dim=-1))
         loss = None
         if start_positions is not None and end_positions is not None:
@@ -816,8 +863,8 @@ class ErnieMForInformationExtraction(ErnieMPreTrainedModel):
             return_dict=True,
         )
         sequence_output = outputs.last_hidden_state
-        start_logits = self.linear_start(sequence_output).squeeze(-1)  # (batch, seq)
-        end_logits = self.linear_end(sequence_output).squeeze(-1)
+        start_logits = _task_layer(self.linear_start, sequence_output).squeeze(-1)  # (batch, seq)
+        end_logits = _task_layer(self.linear_end, sequence_output).squeeze(-1)
         loss = None
         if (start_positions is None) != (end_positions is None):
             raise ValueError("Pass both `start_positions` and `end_positions`, or neither.")

@@ -1,0 +1,119 @@
+"""The fused CPU path of the encoder layer (fp32 and bf16 linear layers with oneDNN post-ops): taken exactly when it
+may be, and as close to fp32 as the unfused bf16 path (or closer), on a padded batch with large weights."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import erniem
+from erniem import cpu_fusion
+
+pytestmark = pytest.mark.skipif(
+    not torch.ops.mkldnn._is_mkldnn_bf16_supported(), reason="this CPU has no oneDNN bf16 support"
+)
+DIMENSIONS = dict(vocab_size=300, hidden_size=64, num_hidden_layers=3, num_attention_heads=4, intermediate_size=256)
+
+
+def batch() -> tuple[torch.Tensor, torch.Tensor]:
+    generator = torch.Generator().manual_seed(3)
+    ids = torch.randint(3, 300, (3, 24), generator=generator)
+    mask = (torch.arange(24)[None, :] < torch.tensor([[24], [17], [5]])).long()
+    return ids.masked_fill(mask == 0, 1), mask
+
+
+def model(**overrides) -> erniem.ErnieMModel:
+    torch.manual_seed(0)
+    config = erniem.ErnieMConfig(**DIMENSIONS, attn_implementation="sdpa", initializer_range=0.2, **overrides)
+    return erniem.ErnieMModel(config).eval()
+
+
+@pytest.fixture
+def fused_calls(monkeypatch) -> list[int]:
+    """Counts calls of `cpu_fusion.linear`."""
+    calls = []
+    original = cpu_fusion.linear
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(cpu_fusion, "linear", counting)
+    return calls
+
+
+@pytest.mark.parametrize("hidden_act", ["gelu", "relu", "silu"])
+def test_fused_bf16_matches_fp32_as_well_as_the_plain_path(fused_calls, hidden_act):
+    fp32 = model(hidden_act=hidden_act)
+    ids, mask = batch()
+    with torch.inference_mode():
+        with cpu_fusion.plain_kernels():
+            expected = fp32(ids, attention_mask=mask)
+        bf16 = fp32.to(torch.bfloat16)
+        fused = bf16(ids, attention_mask=mask)
+        assert len(fused_calls) == 6 * DIMENSIONS["num_hidden_layers"]  # q, k, v, out, linear1, linear2
+        with cpu_fusion.plain_kernels():
+            plain = bf16(ids, attention_mask=mask)
+    assert len(fused_calls) == 6 * DIMENSIONS["num_hidden_layers"]
+    keep = mask.bool()
+    for name in ("last_hidden_state", "pooler_output"):
+        fused_error = (getattr(fused, name).float() - getattr(expected, name))[keep if name[0] == "l" else ...].abs()
+        plain_error = (getattr(plain, name).float() - getattr(expected, name))[keep if name[0] == "l" else ...].abs()
+        assert 0 < fused_error.max() <= 1.25 * plain_error.max(), name
+        assert fused_error.mean() <= 1.1 * plain_error.mean(), name
+
+
+def test_fused_path_is_left_where_it_cannot_apply(fused_calls):
+    ids, mask = batch()
+    bf16 = model().to(torch.bfloat16)
+    bf16(ids, attention_mask=mask)  # autograd on
+    with torch.no_grad():
+        bf16.train()
+        bf16(ids, attention_mask=mask)  # training
+        bf16.eval()
+        model().half()(ids, attention_mask=mask)  # fp16
+        handle = bf16.encoder.layers[0].linear1.register_forward_hook(lambda module, args, output: None)
+        bf16(ids, attention_mask=mask)  # a hook on layer 0 keeps that layer plain
+        handle.remove()
+    assert len(fused_calls) == 6 * (DIMENSIONS["num_hidden_layers"] - 1)
+
+
+def test_fused_fp32_differs_from_the_plain_path_by_rounding_only(fused_calls):
+    fp32 = model()
+    ids, mask = batch()
+    with torch.inference_mode():
+        fused = fp32(ids, attention_mask=mask)
+        with cpu_fusion.plain_kernels():
+            plain = fp32(ids, attention_mask=mask)
+    assert len(fused_calls) == 6 * DIMENSIONS["num_hidden_layers"]
+    torch.testing.assert_close(fused.last_hidden_state, plain.last_hidden_state, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(fused.pooler_output, plain.pooler_output, atol=1e-5, rtol=1e-5)
+
+
+def test_lora_adapters_keep_the_plain_path(fused_calls):
+    peft = pytest.importorskip("peft")
+    ids, mask = batch()
+    adapted = peft.get_peft_model(
+        model(), peft.LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
+    )
+    adapted = adapted.to(torch.bfloat16).eval()
+    with torch.inference_mode():
+        output = adapted(input_ids=ids, attention_mask=mask).last_hidden_state
+        merged = adapted.merge_and_unload()(ids, attention_mask=mask).last_hidden_state
+    assert len(fused_calls) == 6 * DIMENSIONS["num_hidden_layers"]  # only the merged model ran fused
+    torch.testing.assert_close(output[mask.bool()], merged[mask.bool()], atol=0.1, rtol=0.05)
+
+
+def test_fused_path_handles_prefix_keys_and_cache(fused_calls):
+    ids, mask = batch()
+    bf16 = model().to(torch.bfloat16)
+    prefix = tuple((torch.randn(3, 4, 2, 16).bfloat16(), torch.randn(3, 4, 2, 16).bfloat16()) for _ in range(3))
+    with torch.inference_mode():
+        fused = bf16(ids, attention_mask=mask, past_key_values=prefix, use_cache=True)
+        with cpu_fusion.plain_kernels():
+            plain = bf16(ids, attention_mask=mask, past_key_values=prefix, use_cache=True)
+    assert fused_calls
+    keep = mask.bool()
+    torch.testing.assert_close(fused.last_hidden_state[keep], plain.last_hidden_state[keep], atol=0.1, rtol=0.05)
+    for (fused_key, _), (plain_key, _) in zip(fused.past_key_values, plain.past_key_values, strict=True):
+        assert fused_key.shape == plain_key.shape == (3, 4, 26, 16)
