@@ -152,12 +152,19 @@ def test_predict_classify_ner_and_choice(saved, monkeypatch, capsys):
     assert out[0]["text"] == ["Oslo", "1990", "Ann"][out[0]["choice"]] and sum(out[0]["scores"]) == pytest.approx(1)
 
 
-def test_predict_in_bfloat16_stays_close_to_float32(saved, monkeypatch, capsys):
+@pytest.mark.parametrize(
+    "options",
+    [["--dtype", "bfloat16"], ["--dtype", "bf16"], ["--dtype", "bf16", "--compile"], ["--quantize", "int8"]],
+    ids=["bfloat16", "bf16", "bf16-compiled", "int8"],
+)
+def test_predict_in_reduced_precision_stays_close_to_float32(saved, monkeypatch, capsys, options):
+    if "--quantize" in options:
+        pytest.importorskip("torchao", reason="int8 needs torchao (extra `int8`)")
     model = saved(erniem.ErnieMForSequenceClassification, id2label={0: "no", 1: "yes", 2: "maybe"})
     lines = ['{"text": "good morning"}', '{"text": "a longer line about the weather in Oslo"}']
     command = ["predict", "classify", "--model", model, "--top-k", "3", "-"]
     _, full, _ = run_cli(monkeypatch, capsys, command, lines)
-    status, half, _ = run_cli(monkeypatch, capsys, [*command, "--dtype", "bfloat16"], lines)
+    status, half, _ = run_cli(monkeypatch, capsys, [*command, *options], lines)
     assert status == 0
     for full_labels, half_labels in zip(full, half, strict=True):
         scores = {label["label"]: label["score"] for label in half_labels}

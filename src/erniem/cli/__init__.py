@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import extract, predict, uie
+from . import export, extract, predict, uie
 
 
 def _convert(arguments: argparse.Namespace) -> int:
@@ -48,6 +48,7 @@ def parser() -> argparse.ArgumentParser:
     extract.add_parser(commands)
     uie.add_parser(commands)
     predict.add_parser(commands)
+    export.add_parser(commands)
     return root
 
 
@@ -55,6 +56,6 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parser().parse_args(argv)
     try:
         return arguments.run(arguments)
-    except (OSError, ValueError, TypeError) as error:
+    except (OSError, ValueError, TypeError, ImportError) as error:
         print(f"erniem {arguments.command}: {error}", file=sys.stderr)
         return 1

@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from .runtime import add_runtime_options, runtime_options
 from .streaming import stream
 
 
@@ -29,8 +30,7 @@ def add_parser(commands) -> None:
     extract.add_argument("--batch-size", type=int, default=16)
     extract.add_argument("--split-sentence", action="store_true")
     extract.add_argument("--on-error", choices=["stop", "skip"], default="stop")
-    extract.add_argument("--device", default=None, help="torch device, e.g. cuda (default: cpu)")
-    extract.add_argument("--dtype", choices=["float32", "bfloat16", "float16"], default=None)
+    add_runtime_options(extract)
     extract.set_defaults(run=run)
 
 
@@ -40,7 +40,6 @@ def _check_line(value, number: int) -> None:
 
 
 def run(arguments: argparse.Namespace) -> int:
-    import torch
 
     from ..uie import UIEPipeline
 
@@ -51,8 +50,7 @@ def run(arguments: argparse.Namespace) -> int:
     pipeline = UIEPipeline.from_pretrained(
         arguments.model,
         schema,
-        device=arguments.device,
-        dtype=getattr(torch, arguments.dtype) if arguments.dtype else None,
+        **runtime_options(arguments),
         schema_lang=arguments.schema_lang,
         compat=arguments.compat,
         position_prob=arguments.position_prob,

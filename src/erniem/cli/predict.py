@@ -9,7 +9,9 @@ import argparse
 from dataclasses import asdict
 from pathlib import Path
 
+from ..backends import load_model
 from ..tasks.skipped import filled
+from .runtime import add_runtime_options, runtime_options
 from .streaming import stream
 
 ERRORS = "Bad lines are numbered on standard error; --on-error stops there or writes null."
@@ -62,24 +64,19 @@ def _task(
         task.add_argument("--stride", type=int, default=stride, help="tokens shared by the windows of a long text")
     if top_k:
         task.add_argument("--top-k", type=int, default=1, help="write a list of the K best")
-    task.add_argument("--device", default=None, help="torch device, e.g. cuda (default: cpu)")
-    task.add_argument("--dtype", choices=["float32", "bfloat16", "float16"], default=None)
+    add_runtime_options(task)
     task.add_argument("--on-error", choices=["stop", "skip"], default="stop")
     task.set_defaults(run=run)
     return task
 
 
 def _load(head: str, arguments: argparse.Namespace):
-    import torch
 
     import erniem
 
     if getattr(arguments, "top_k", 1) < 1:
         raise ValueError(f"--top-k must be at least 1, got {arguments.top_k}")
-    dtype = getattr(torch, arguments.dtype) if arguments.dtype else None
-    model = getattr(erniem, head).from_pretrained(arguments.model, dtype=dtype)
-    if arguments.device:
-        model = model.to(arguments.device)
+    model = load_model(getattr(erniem, head), arguments.model, **runtime_options(arguments))
     return model, erniem.ErnieMTokenizerFast.from_pretrained(arguments.model)
 
 

@@ -29,7 +29,10 @@ from typing import Literal
 
 import torch
 
+from ..acceleration import Quantization
+from ..backends import Backend, load_model
 from ..modeling import default_key_mask
+from ..tasks.batching import length_batches
 from .decoding import join_windows, window_results, window_spans
 from .encoding import batch_inputs, text_room, token_windows, window_input
 from .schema import SchemaLanguage, SchemaNode, parse_schema, prompt
@@ -116,15 +119,25 @@ class UIEPipeline:
         self.split_sentence = split_sentence
 
     @classmethod
-    def from_pretrained(cls, directory, schema, device=None, dtype=None, **options) -> UIEPipeline:
-        """A pipeline over the model and tokenizer saved in `directory`, on `device` in `dtype`."""
+    def from_pretrained(
+        cls,
+        directory,
+        schema,
+        device=None,
+        dtype=None,
+        backend: Backend = "torch",
+        quantize: Quantization | None = None,
+        compile: bool = False,
+        **options,
+    ) -> UIEPipeline:
+        """A pipeline over the model and tokenizer saved in `directory`, on `device` in `dtype`; with
+        `backend="onnxruntime"`, over the `model.onnx` that `erniem export onnx` wrote there. `quantize` and
+        `compile`: see `erniem.acceleration.optimize`."""
         from ..modeling import ErnieMForInformationExtraction
         from ..tokenization import ErnieMTokenizer
 
         parse_schema(schema)  # a malformed schema is refused before the model loads
-        model = ErnieMForInformationExtraction.from_pretrained(directory, dtype=dtype)
-        if device is not None:
-            model = model.to(device)
+        model = load_model(ErnieMForInformationExtraction, directory, backend, device, dtype, quantize, compile)
         return cls(model, ErnieMTokenizer.from_pretrained(directory), schema, **options)
 
     def __call__(self, texts: str | Sequence[str]) -> list[dict]:
@@ -262,15 +275,12 @@ class UIEPipeline:
         self, encodings: list[dict], texts: list[str], questions: list[str], taskflow: bool
     ) -> list[list[dict]]:
         """Window results (Taskflow's dicts, offsets relative to the window), batched (by length unless taskflow)."""
-        order = range(len(encodings))
-        if not taskflow:
-            order = sorted(order, key=lambda i: len(encodings[i]["input_ids"]))
-        order = list(order)
+        # Taskflow parity: taskflow mode batches in input order, as Taskflow does
+        lengths = [0 if taskflow else len(encoding["input_ids"]) for encoding in encodings]
         results: list[list[dict]] = [[] for _ in encodings]
         device = next(self.model.parameters()).device
         masked_token_id, fill_value = default_key_mask(self.model.config, self.model.dtype)
-        for batch_start in range(0, len(order), self.batch_size):
-            batch = order[batch_start : batch_start + self.batch_size]
+        for batch in length_batches(lengths, self.batch_size):
             inputs = batch_inputs(
                 [encodings[i]["input_ids"] for i in batch],
                 self.tokenizer.pad_token_id,
