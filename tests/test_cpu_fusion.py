@@ -117,3 +117,56 @@ def test_fused_path_handles_prefix_keys_and_cache(fused_calls):
     torch.testing.assert_close(fused.last_hidden_state[keep], plain.last_hidden_state[keep], atol=0.1, rtol=0.05)
     for (fused_key, _), (plain_key, _) in zip(fused.past_key_values, plain.past_key_values, strict=True):
         assert fused_key.shape == plain_key.shape == (3, 4, 26, 16)
+
+
+@pytest.mark.parametrize("rows", [300, 768, 1024, 1500])  # one call, 256-row pieces (513..1024), one call
+@pytest.mark.parametrize("post_op", ["none", "gelu", "residual"])
+def test_linear_matches_one_unfused_product_at_every_row_count(rows, post_op):
+    torch.manual_seed(rows)
+    module = torch.nn.Linear(96, 64).bfloat16().eval()
+    inputs, residual = torch.randn(rows // 3, 3, 96).bfloat16(), torch.randn(rows // 3, 3, 64).bfloat16()
+    with torch.inference_mode():
+        output = cpu_fusion.linear(
+            module,
+            inputs,
+            activation="gelu" if post_op == "gelu" else None,
+            residual=residual if post_op == "residual" else None,
+        )
+        expected = torch.nn.functional.linear(inputs.float(), module.weight.float(), module.bias.float())
+        expected = {"gelu": torch.nn.functional.gelu(expected), "residual": expected + residual.float()}.get(
+            post_op, expected
+        )
+    assert output.shape == expected.shape and output.dtype == torch.bfloat16
+    torch.testing.assert_close(output.float(), expected, rtol=1e-2, atol=2e-2)
+
+
+@pytest.mark.parametrize("rows", [64, 600])  # three calls, one call over the concatenated weights
+@pytest.mark.parametrize("bias", [True, False])
+def test_stacked_linear_is_the_concatenation_of_the_outputs(rows, bias):
+    torch.manual_seed(rows)
+    modules = [
+        torch.nn.Linear(96, width, bias=bias or index == 1).bfloat16() for index, width in enumerate((64, 32, 64))
+    ]
+    inputs = torch.randn(2, rows // 2, 96).bfloat16()
+    with torch.inference_mode():
+        output = cpu_fusion.stacked_linear(modules, inputs)
+        expected = torch.cat([module.float()(inputs.float()) for module in modules], dim=-1)
+    assert output.shape == (2, rows // 2, 160)
+    torch.testing.assert_close(output.float(), expected, rtol=1e-2, atol=2e-2)
+
+
+def test_fused_bf16_on_a_large_batch_stays_as_close_to_fp32_as_the_plain_path():
+    generator = torch.Generator().manual_seed(5)
+    ids = torch.randint(3, 300, (16, 48), generator=generator)  # 768 rows: stacked projections, 256-row pieces
+    mask = (torch.arange(48)[None, :] < torch.randint(20, 49, (16, 1), generator=generator)).long()
+    fp32 = model()
+    with torch.inference_mode():
+        expected = fp32(ids, attention_mask=mask).last_hidden_state
+        bf16 = fp32.to(torch.bfloat16)
+        fused = bf16(ids, attention_mask=mask).last_hidden_state.float()
+        with cpu_fusion.plain_kernels():
+            plain = bf16(ids, attention_mask=mask).last_hidden_state.float()
+    keep = mask.bool()
+    fused_error, plain_error = (fused - expected)[keep].abs(), (plain - expected)[keep].abs()
+    assert fused_error.max() <= 1.25 * plain_error.max()
+    assert fused_error.mean() <= 1.1 * plain_error.mean()

@@ -8,6 +8,11 @@ the fused layer is also closer to fp32 than the unfused one, which rounds to bf1
 saving is smaller (a few percent) and the results differ from the unfused layer's by float rounding only
 (about 1e-6 relative, as sdpa differs from eager attention).
 
+Two measured choices suit the kernels oneDNN (torch 2.13) runs on AMX, in bf16: the query, key and value
+projections run as one product over their weights concatenated on the fly (`stacked_linear`: at 1,024 rows
+one 2,304-wide product takes about half the time of three 768-wide ones, and concatenating costs 0.2 ms), and
+products at most 1,024 wide over 513 to 1,024 rows run in 256-row pieces, about 1.5x faster than in one call.
+
 The encoder layer asks `applies` before each forward: autograd, training, `torch.compile` (which fuses on its
 own), other devices and dtypes, adapters (LoRA), quantized or hooked linear layers all keep the plain path,
 as does any code run under `plain_kernels()`.
@@ -16,7 +21,8 @@ as does any code run under `plain_kernels()`.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import functools
+from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
 
 import torch
@@ -25,6 +31,9 @@ from torch import nn
 # hidden_act -> (oneDNN post-op, its algorithm argument); GELU "none" is the exact (erf) GELU of ACT2FN["gelu"].
 POST_OPS = {"gelu": ("gelu", "none"), "relu": ("relu", "")}
 
+# bf16 products at most _NARROW wide over _SLOW_ROWS rows run about 1.5x faster as _PIECE_ROWS-row products
+_NARROW, _SLOW_ROWS, _PIECE_ROWS = 1024, (512, 1024), 256
+_STACK_ROWS = 512
 _ENABLED: ContextVar[bool] = ContextVar("erniem_cpu_fusion", default=True)
 
 
@@ -38,6 +47,7 @@ def plain_kernels() -> Iterator[None]:
         _ENABLED.reset(token)
 
 
+@functools.cache
 def _dtype_supported(dtype: torch.dtype) -> bool:
     if dtype == torch.bfloat16:
         return torch.ops.mkldnn._is_mkldnn_bf16_supported()
@@ -82,7 +92,40 @@ def linear(
         activation: a key of `POST_OPS`; give at most one of `activation` and `residual`.
         residual: (..., out_features), added to the output.
     """
+    rows = inputs.numel() // inputs.shape[-1]
+    slow_shape = module.out_features <= _NARROW and _SLOW_ROWS[0] < rows <= _SLOW_ROWS[1]
+    if not (inputs.dtype == torch.bfloat16 and slow_shape):
+        return _linear(module, inputs, activation, residual)
+    flat_inputs = inputs.reshape(rows, -1)
+    flat_residual = residual.reshape(rows, -1) if residual is not None else None
+    outputs = [
+        _linear(
+            module,
+            flat_inputs[start : start + _PIECE_ROWS],
+            activation,
+            flat_residual[start : start + _PIECE_ROWS] if flat_residual is not None else None,
+        )
+        for start in range(0, rows, _PIECE_ROWS)
+    ]
+    return torch.cat(outputs).view(*inputs.shape[:-1], module.out_features)
+
+
+def _linear(
+    module: nn.Linear, inputs: torch.Tensor, activation: str | None, residual: torch.Tensor | None
+) -> torch.Tensor:
     if residual is not None:
         return torch.ops.mkldnn._linear_pointwise.binary(inputs, residual, module.weight, module.bias, "add")
     post_op, algorithm = POST_OPS[activation] if activation is not None else ("none", "")
     return torch.ops.mkldnn._linear_pointwise(inputs, module.weight, module.bias, post_op, [], algorithm)
+
+
+def stacked_linear(linears: Sequence[nn.Linear], inputs: torch.Tensor) -> torch.Tensor:
+    """`torch.cat([linear(inputs) for linear in linears], -1)`: one oneDNN call over the concatenated weights
+    in bf16 from _STACK_ROWS rows on (below, concatenating the weights costs more than the wider product saves;
+    in fp32 the wider product saves about what concatenating costs)."""
+    rows = inputs.numel() // inputs.shape[-1]
+    if inputs.dtype != torch.bfloat16 or rows < _STACK_ROWS:
+        return torch.cat([linear(module, inputs) for module in linears], dim=-1)
+    weight = torch.cat([module.weight for module in linears])
+    biases = [module.bias if module.bias is not None else weight.new_zeros(module.out_features) for module in linears]
+    return torch.ops.mkldnn._linear_pointwise(inputs, weight, torch.cat(biases), "none", [], "")

@@ -111,6 +111,28 @@ def default_key_mask(config: ErnieMConfig, dtype: torch.dtype) -> tuple[int | No
     return rule.masked_token_id(config), rule.fill_value(dtype)
 
 
+def additive_mask(keep: torch.Tensor, fill_value: float, dtype: torch.dtype) -> torch.Tensor:
+    """0 where `keep` is true and `fill_value` elsewhere, in `dtype`, shaped like `keep`."""
+    return torch.zeros(keep.shape, dtype=dtype, device=keep.device).masked_fill(~keep, fill_value)
+
+
+def check_length(seq_length: int, max_length: int, prefix_length: int = 0) -> None:
+    """Raise `ValueError` when `prefix_length + seq_length` tokens need more than `max_length` positions."""
+    if prefix_length + seq_length > max_length:
+        after = f" after a prefix of {prefix_length}" if prefix_length else ""
+        raise ValueError(
+            f"The input has {seq_length} tokens{after}, more than the {max_length} positions this model has "
+            f"(max_position_embeddings minus {POSITION_OFFSET})."
+        )
+
+
+def check_positions(position_ids: torch.Tensor, max_length: int) -> None:
+    """Raise `ValueError` when a position id lies outside [0, max_length)."""
+    low, high = int(position_ids.min()), int(position_ids.max())
+    if low < 0 or high >= max_length:
+        raise ValueError(f"position_ids must lie in [0, {max_length - 1}] for this model, got [{low}, {high}].")
+
+
 class ErnieMEmbeddings(nn.Module):
     """Word plus position embeddings, then LayerNorm and dropout (ERNIE-M has no token types)."""
 
@@ -136,20 +158,12 @@ class ErnieMEmbeddings(nn.Module):
             inputs_embeds = self.word_embeddings(input_ids)
         seq_length = inputs_embeds.shape[1]
         if position_ids is None:
-            if past_key_values_length + seq_length > self.max_length:
-                raise ValueError(
-                    f"The input has {seq_length} tokens after a prefix of {past_key_values_length}, more than the "
-                    f"{self.max_length} positions this model has (max_position_embeddings minus {POSITION_OFFSET})."
-                )
+            check_length(seq_length, self.max_length, past_key_values_length)
             position_ids = torch.arange(
                 past_key_values_length, past_key_values_length + seq_length, device=inputs_embeds.device
             ).unsqueeze(0)
         elif not torch.compiler.is_compiling():
-            low, high = int(position_ids.min()), int(position_ids.max())
-            if low < 0 or high >= self.max_length:
-                raise ValueError(
-                    f"position_ids must lie in [0, {self.max_length - 1}] for this model, got [{low}, {high}]."
-                )
+            check_positions(position_ids, self.max_length)
         position_embeddings = self.position_embeddings(position_ids + POSITION_OFFSET)  # never in place
         embeddings = self.layer_norm(inputs_embeds + position_embeddings)
         return self.dropout(embeddings)
@@ -215,16 +229,16 @@ class ErnieMSelfAttention(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor | None, tuple[torch.Tensor, torch.Tensor]]:
         """Return the context (batch, seq, hidden), the probabilities if computed, and this layer's keys/values.
 
-        `fused`: project with `cpu_fusion.linear` (the caller checked `cpu_fusion.applies`).
+        `fused`: project with one `cpu_fusion.stacked_linear` (the caller checked `cpu_fusion.applies`).
         """
         batch_size, seq_length, _ = hidden_states.shape
         heads_shape = (batch_size, seq_length, self.num_attention_heads, self.attention_head_size)
-
-        def heads(linear: nn.Module) -> torch.Tensor:  # (batch, heads, seq, head_dim)
-            projected = cpu_fusion.linear(linear, hidden_states) if fused else linear(hidden_states)
-            return projected.view(heads_shape).transpose(1, 2)
-
-        query, key, value = heads(self.q_proj), heads(self.k_proj), heads(self.v_proj)
+        projections = (self.q_proj, self.k_proj, self.v_proj)
+        if fused:  # (3, batch, heads, seq, head_dim) views of one (batch, seq, 3 * hidden) product
+            stacked = cpu_fusion.stacked_linear(projections, hidden_states)
+            query, key, value = stacked.view(batch_size, seq_length, 3, *heads_shape[2:]).permute(2, 0, 3, 1, 4)
+        else:
+            query, key, value = (linear(hidden_states).view(heads_shape).transpose(1, 2) for linear in projections)
         if prefix_key_value is not None:
             key = torch.cat([prefix_key_value[0], key], dim=2)  # (batch, heads, prefix + seq, head_dim)
             value = torch.cat([prefix_key_value[1], value], dim=2)
@@ -542,7 +556,7 @@ class ErnieMModel(ErnieMPreTrainedModel):
             return None
         else:
             keep = keep[:, None, None, :]  # (batch, 1, 1, keys)
-        return torch.zeros(keep.shape, dtype=dtype, device=keep.device).masked_fill(~keep, fill_value)
+        return additive_mask(keep, fill_value, dtype)
 
     def _head_masks(self, head_mask: torch.Tensor | None, dtype: torch.dtype) -> list[torch.Tensor | None]:
         """Expand `head_mask` to one (1, heads, 1, 1) multiplier per layer."""

@@ -20,8 +20,8 @@ from pathlib import Path
 import torch
 
 from ..files import staged_directory
-from ..modeling import default_key_mask
-from .runtime import INSTALL_HINT, ONNX_FILE, TASK_METADATA_KEY, OnnxRuntimeModel, additive_mask, import_onnxruntime
+from ..modeling import additive_mask, default_key_mask
+from .runtime import INSTALL_HINT, ONNX_FILE, TASK_METADATA_KEY, OnnxRuntimeModel, import_onnxruntime
 from .tasks import Task, TaskSpec, task_spec
 from .verify import SAMPLE_SHAPES, max_differences, random_inputs
 
@@ -111,7 +111,8 @@ def write_graph(model: torch.nn.Module, spec: TaskSpec, task: str, path: Path, o
     dynamic_shapes = {"input_ids": axes, "attention_mask": axes}
     if spec.mask == "additive":  # (batch, 1, 1, sequence) float mask and (batch, sequence) positions
         _, fill_value = default_key_mask(model.config, torch.float32)
-        inputs["attention_mask"] = additive_mask(inputs["attention_mask"] != 0, fill_value)
+        keep = inputs["attention_mask"][:, None, None, :] != 0
+        inputs["attention_mask"] = additive_mask(keep, fill_value, torch.float32)
         inputs["position_ids"] = torch.arange(inputs["input_ids"].shape[1]).expand_as(inputs["input_ids"]).clone()
         dynamic_shapes.update(attention_mask={0: dims["batch"], 3: dims["sequence"]}, position_ids=axes)
     with warnings.catch_warnings():

@@ -14,7 +14,7 @@ import torch
 from transformers.utils import ModelOutput
 
 from ..configuration import ErnieMConfig
-from ..modeling import POSITION_OFFSET, default_key_mask
+from ..modeling import POSITION_OFFSET, additive_mask, check_length, check_positions, default_key_mask
 from .tasks import TASKS, TaskSpec
 
 ONNX_FILE = "model.onnx"
@@ -29,13 +29,6 @@ def import_onnxruntime():
     except ImportError as error:
         raise ImportError(f"ONNX Runtime is not installed; the onnx extra installs it: {INSTALL_HINT}") from error
     return onnxruntime
-
-
-def additive_mask(keep: torch.Tensor, fill_value: float) -> torch.Tensor:
-    """(batch, 1, 1, keys) float32: 0 where `keep` (batch, keys) is true, `fill_value` elsewhere, as the model
-    builds it from a 0/1 mask."""
-    mask = torch.zeros(keep.shape, dtype=torch.float32).masked_fill(~keep, fill_value)
-    return mask[:, None, None, :]
 
 
 class OnnxRuntimeModel:
@@ -143,10 +136,7 @@ class OnnxRuntimeModel:
         input_ids = input_ids.detach().cpu().long()
         if input_ids.dim() != len(self.spec.axes):
             raise ValueError(f"input_ids must be ({', '.join(self.spec.axes)}), got {tuple(input_ids.shape)}")
-        max_length = self.config.max_position_embeddings - POSITION_OFFSET
-        if input_ids.shape[-1] > max_length:
-            raise ValueError(f"The input has {input_ids.shape[-1]} tokens, more than the {max_length} positions this "
-                             f"model has (max_position_embeddings minus {POSITION_OFFSET}).")  # fmt: skip
+        check_length(input_ids.shape[-1], self.config.max_position_embeddings - POSITION_OFFSET)
         masked_token_id, fill_value = default_key_mask(self.config, self.dtype)
         if attention_mask is not None:
             attention_mask = attention_mask.detach().cpu()
@@ -161,7 +151,8 @@ class OnnxRuntimeModel:
             raise ValueError(f"attention_mask must be shaped like input_ids {tuple(input_ids.shape)}, "
                              f"got {tuple(attention_mask.shape)}")  # fmt: skip
         if self.spec.mask == "additive":
-            return self._additive_feeds(input_ids, additive_mask(keep, fill_value), position_ids)
+            mask = additive_mask(keep[:, None, None, :], fill_value, torch.float32)  # (batch, 1, 1, keys)
+            return self._additive_feeds(input_ids, mask, position_ids)
         if position_ids is not None:
             raise TypeError(f"the {self.task} graph numbers positions itself; it takes no position_ids")
         return {"input_ids": input_ids.numpy(), "attention_mask": keep.long().numpy()}
@@ -173,10 +164,7 @@ class OnnxRuntimeModel:
         if position_ids is None:
             position_ids = torch.arange(seq_length)
         position_ids = position_ids.detach().cpu().long().expand(batch_size, seq_length)
-        max_length = self.config.max_position_embeddings - POSITION_OFFSET
-        low, high = int(position_ids.min()), int(position_ids.max())
-        if low < 0 or high >= max_length:
-            raise ValueError(f"position_ids must lie in [0, {max_length - 1}] for this model, got [{low}, {high}].")
+        check_positions(position_ids, self.config.max_position_embeddings - POSITION_OFFSET)
         return {
             "input_ids": input_ids.numpy(),
             "attention_mask": mask.to(torch.float32).numpy(),
@@ -190,5 +178,5 @@ class OnnxRuntimeModel:
             raise ValueError(f"a 4-D attention_mask must be ({shape[0]} or 1, 1, 1, {shape[1]}) for this graph, "
                              f"got {tuple(mask.shape)}")  # fmt: skip
         if mask.dtype == torch.bool:  # a keep mask, as the model reads it
-            mask = torch.zeros(mask.shape, dtype=torch.float32).masked_fill(~mask, fill_value)
+            mask = additive_mask(mask, fill_value, torch.float32)
         return mask.to(torch.float32).expand(shape[0], 1, 1, shape[1])
