@@ -33,6 +33,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -268,30 +269,30 @@ def run(arguments: argparse.Namespace) -> dict:
     rounds = 2 if arguments.quick else arguments.rounds
     cells: list[Cell] = []
     ceilings: dict[str, dict[str, float]] = {}
-    workdir = Path(arguments.output) / "work"
-    for size in sizes:
-        names = [name for name in runtimes if size == "base" or name not in BASE_ONLY]
-        workers = []
-        for name in names:
-            python = arguments.reference_python if RUNTIMES[name][0] == "reference" else Path(sys.executable)
-            print(f"# {size}: starting {name}", file=sys.stderr, flush=True)
-            workers.append(Worker(name, size, python, arguments.device, workdir / f"{size}-{len(workers)}"))
-        try:
-            for batch, length in shapes:
-                row = {name: Cell(name, size, batch, length) for name in names}
-                ceiling = ceilings.setdefault(f"{size} {batch}x{length}", {"float32": 0.0, "bfloat16": 0.0})
-                for index in range(rounds):
-                    for dtype_name in ceiling:
-                        gflops = gemm_gflops(dtype_name, batch * length, SIZES[size], arguments.device)
-                        ceiling[dtype_name] = max(ceiling[dtype_name], gflops)
-                    order = workers[index % len(workers) :] + workers[: index % len(workers)]
-                    for worker in order:
-                        row[worker.runtime].add(worker.measure(batch, length))
-                cells += row.values()
-                print(f"# {size} {batch}x{length} done", file=sys.stderr, flush=True)
-        finally:
-            for worker in workers:
-                worker.close()
+    with tempfile.TemporaryDirectory(prefix="erniem-benchmarks-") as scratch:  # saved and exported models
+        for size in sizes:
+            names = [name for name in runtimes if size == "base" or name not in BASE_ONLY]
+            workers = []
+            for name in names:
+                python = arguments.reference_python if RUNTIMES[name][0] == "reference" else Path(sys.executable)
+                print(f"# {size}: starting {name}", file=sys.stderr, flush=True)
+                workers.append(Worker(name, size, python, arguments.device, Path(scratch) / f"{size}-{len(workers)}"))
+            try:
+                for batch, length in shapes:
+                    row = {name: Cell(name, size, batch, length) for name in names}
+                    ceiling = ceilings.setdefault(f"{size} {batch}x{length}", {"float32": 0.0, "bfloat16": 0.0})
+                    for index in range(rounds):
+                        for dtype_name in ceiling:
+                            gflops = gemm_gflops(dtype_name, batch * length, SIZES[size], arguments.device)
+                            ceiling[dtype_name] = max(ceiling[dtype_name], gflops)
+                        order = workers[index % len(workers) :] + workers[: index % len(workers)]
+                        for worker in order:
+                            row[worker.runtime].add(worker.measure(batch, length))
+                    cells += row.values()
+                    print(f"# {size} {batch}x{length} done", file=sys.stderr, flush=True)
+            finally:
+                for worker in workers:
+                    worker.close()
     return {
         "machine": {
             "processor": platform.processor() or platform.machine(),
