@@ -266,7 +266,7 @@ def run(arguments: argparse.Namespace) -> dict:
         if importlib.util.find_spec("flash_attn") is None:
             print("# flash-attn is not installed: no flash_attention_2 run", file=sys.stderr)
             runtimes.remove("erniem bf16 flash-attn 2")
-    rounds = 2 if arguments.quick else arguments.rounds
+    rounds = arguments.rounds or (2 if arguments.quick else 3)
     cells: list[Cell] = []
     ceilings: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="erniem-benchmarks-") as scratch:  # saved and exported models
@@ -385,7 +385,7 @@ def main() -> None:
     parser.add_argument("--reference-python", type=Path, default=Path(default_python))
     parser.add_argument("--output", type=Path, default=ROOT / "artifacts" / "benchmarks")
     parser.add_argument("--quick", action="store_true", help="base size, 8x128 and 32x128, three runtimes")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, help="rounds per shape (default 3; 2 with --quick)")
     parser.add_argument("--device", default="cpu", help="cpu, or cuda (erniem runtimes only, no reference)")
     parser.add_argument("--worker", choices=list(RUNTIMES), help=argparse.SUPPRESS)
     parser.add_argument("--size", choices=list(SIZES), help=argparse.SUPPRESS)
