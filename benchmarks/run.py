@@ -6,21 +6,24 @@ machine's matmul ceiling, measured in one run.
 Models have random weights with the dimensions of ernie-m-base (768 wide, 12 layers) and ernie-m-large (1024,
 24). Each batch shape B×S (1×16, 8×128, 32×128, 4×512) is padded realistically: row 0 is S tokens long, the
 others between S/2 and S, with the attention mask saying so; tokens/s counts padded positions (B·S per
-forward). Every runtime lives in its own worker process (the reference in its own virtualenv), built once;
-the workers take turns, shape by shape and round by round, so that drift in the machine's speed reaches all of
-them alike. A round is a few warm-up forwards, then timed forwards under `torch.inference_mode`; each runtime
-keeps its fastest round (by median), which gives tokens/s (B·S / p50) and p50/p95 latency. Peak RSS is the
-worker's peak resident memory during that shape (VmHWM, reset before the shape), and "activations" the part of
-it above the resident size before the first forward (on a GPU: the peak of allocated GPU memory instead).
-fp16 and bf16 runtimes are compared with the bf16 ceiling, int8 with none.
+forward). The "unpadded" runtimes set `config.unpad_inputs` (the per-token layers skip the masked positions,
+which get zero states), so their share of the ceiling, which counts B·S positions, can pass 100%.
+
+Every runtime lives in its own worker process (the reference in its own virtualenv), built once; the workers take
+turns, shape by shape and round by round, so that drift in the machine's speed reaches all of them alike. A round is
+a few warm-up forwards, then timed forwards under `torch.inference_mode`; each runtime keeps its fastest round (by
+median), which gives tokens/s (B·S / p50) and p50/p95 latency. Peak RSS is the worker's peak resident memory during
+that shape (VmHWM, reset before the shape), and "activations" the part of it above the resident size before the
+first forward (on a GPU: the peak of allocated GPU memory instead). fp16 and bf16 runtimes are compared with the
+bf16 ceiling, int8 with none.
 
 The ceiling: fp32 and bf16 matmul GFLOP/s of this CPU on the encoder's own GEMM shapes (rows = B·S), measured
 between rounds; "ceiling tok/s" divides it by the model's matmul FLOPs per token (linear layers plus the
 attention products at that length), so "of ceiling" tells how much of the hardware a runtime uses.
 
 Writes results.json, results.md and results.png (tokens/s by runtime and shape; needs matplotlib) into
-`--output` (default artifacts/benchmarks) and prints the table. `--quick` (about 2 minutes): base size,
-8×128 and 32×128, the reference, fp32 sdpa and bf16 only.
+`--output` (default artifacts/benchmarks) and prints the table. `--quick` (about 3 minutes): base size,
+8×128 and 32×128, the reference, fp32 and bf16 sdpa, padded and unpadded.
 """
 
 from __future__ import annotations
@@ -49,20 +52,23 @@ SIZES = {
 }
 SHAPES = [(1, 16), (8, 128), (32, 128), (4, 512)]
 REFERENCE = "reference 4.39.3 fp32"
-# runtime -> what the worker builds: (kind, dtype, attention, extra), see `build_model`
+# runtime -> what the worker builds: (kind, dtype, attention, options), see `build_model`
 RUNTIMES = {
-    REFERENCE: ("reference", "float32", "eager", None),
-    "erniem fp32 eager": ("erniem", "float32", "eager", None),
-    "erniem fp32 sdpa": ("erniem", "float32", "sdpa", None),
-    "erniem bf16 sdpa": ("erniem", "bfloat16", "sdpa", None),
-    "erniem bf16 compiled": ("erniem", "bfloat16", "sdpa", "compile"),
-    "erniem int8 (torchao)": ("erniem", "float32", "sdpa", "int8"),
-    "onnxruntime fp32": ("onnxruntime", "float32", "eager", None),
-    "erniem bf16 eager": ("erniem", "bfloat16", "eager", None),
-    "erniem fp16 sdpa": ("erniem", "float16", "sdpa", None),
-    "erniem bf16 flash-attn 2": ("erniem", "bfloat16", "flash_attention_2", None),
+    REFERENCE: ("reference", "float32", "eager", ()),
+    "erniem fp32 eager": ("erniem", "float32", "eager", ()),
+    "erniem fp32 sdpa": ("erniem", "float32", "sdpa", ()),
+    "erniem bf16 sdpa": ("erniem", "bfloat16", "sdpa", ()),
+    "erniem fp32 sdpa unpadded": ("erniem", "float32", "sdpa", ("unpad",)),
+    "erniem bf16 sdpa unpadded": ("erniem", "bfloat16", "sdpa", ("unpad",)),
+    "erniem bf16 compiled": ("erniem", "bfloat16", "sdpa", ("compile",)),
+    "erniem int8 (torchao)": ("erniem", "float32", "sdpa", ("int8", "compile")),
+    "erniem int8 (torchao) unpadded": ("erniem", "float32", "sdpa", ("int8", "compile", "unpad")),
+    "onnxruntime fp32": ("onnxruntime", "float32", "eager", ()),
+    "erniem bf16 eager": ("erniem", "bfloat16", "eager", ()),
+    "erniem fp16 sdpa": ("erniem", "float16", "sdpa", ()),
+    "erniem bf16 flash-attn 2": ("erniem", "bfloat16", "flash_attention_2", ()),
 }
-CPU_RUNTIMES = list(RUNTIMES)[:7]
+CPU_RUNTIMES = list(RUNTIMES)[:10]
 GPU_RUNTIMES = [
     "erniem fp32 sdpa",
     "erniem bf16 eager",
@@ -70,9 +76,21 @@ GPU_RUNTIMES = [
     "erniem fp16 sdpa",
     "erniem bf16 flash-attn 2",
 ]
-QUICK = dict(sizes=["base"], shapes=[(8, 128), (32, 128)], runtimes=[REFERENCE, "erniem fp32 sdpa", "erniem bf16 sdpa"])
-# runtimes measured at base size only (each shape compiles or exports anew: minutes at large size)
-BASE_ONLY = {"erniem bf16 compiled", "erniem int8 (torchao)", "onnxruntime fp32"}
+QUICK = dict(
+    sizes=["base"],
+    shapes=[(8, 128), (32, 128)],
+    runtimes=[
+        REFERENCE,
+        "erniem fp32 sdpa",
+        "erniem bf16 sdpa",
+        "erniem fp32 sdpa unpadded",
+        "erniem bf16 sdpa unpadded",
+    ],
+)
+# runtimes measured at base size only (each shape compiles or exports anew: minutes at large size; unpadding
+# saves the same share of the work at either size)
+BASE_ONLY = {"erniem bf16 compiled", "erniem int8 (torchao)", "erniem int8 (torchao) unpadded", "onnxruntime fp32",
+             "erniem fp32 sdpa unpadded", "erniem bf16 sdpa unpadded"}  # fmt: skip
 ROUND_SECONDS = 2.0  # timed forwards per round: as many as fit, within [3, 20]
 
 
@@ -103,7 +121,7 @@ def build_model(runtime: str, size: str, device: str, workdir: Path):
     """The callable `forward(ids, mask)` of one runtime, on random weights (seed 0)."""
     import torch
 
-    kind, dtype_name, attention, extra = RUNTIMES[runtime]
+    kind, dtype_name, attention, options = RUNTIMES[runtime]
     dtype = getattr(torch, dtype_name)
     torch.manual_seed(0)
     if kind == "reference":
@@ -113,7 +131,7 @@ def build_model(runtime: str, size: str, device: str, workdir: Path):
     else:
         import erniem
 
-        config = erniem.ErnieMConfig(**SIZES[size], attn_implementation=attention)
+        config = erniem.ErnieMConfig(**SIZES[size], attn_implementation=attention, unpad_inputs="unpad" in options)
         model = erniem.ErnieMModel(config).eval()
     if kind == "onnxruntime":
         from erniem.onnx import OnnxRuntimeModel, export_onnx
@@ -123,10 +141,10 @@ def build_model(runtime: str, size: str, device: str, workdir: Path):
         session = OnnxRuntimeModel.from_pretrained(export_onnx(workdir / "model", workdir / "onnx", task="base"))
         return lambda ids, mask: session(input_ids=ids, attention_mask=mask)
     model = model.to(device=device, dtype=dtype)
-    if extra is not None:
+    if "compile" in options:
         from erniem.acceleration import optimize
 
-        model = optimize(model, quantize="int8" if extra == "int8" else None, compile=True)
+        model = optimize(model, quantize="int8" if "int8" in options else None, compile=True)
     return lambda ids, mask: model(input_ids=ids.to(device), attention_mask=mask.to(device))
 
 
@@ -384,7 +402,7 @@ def main() -> None:
     default_python = os.environ.get("ERNIEM_REFERENCE_PYTHON", str(ROOT / ".venv-ref" / "bin" / "python"))
     parser.add_argument("--reference-python", type=Path, default=Path(default_python))
     parser.add_argument("--output", type=Path, default=ROOT / "artifacts" / "benchmarks")
-    parser.add_argument("--quick", action="store_true", help="base size, 8x128 and 32x128, three runtimes")
+    parser.add_argument("--quick", action="store_true", help="base size, 8x128 and 32x128, five runtimes")
     parser.add_argument("--rounds", type=int, help="rounds per shape (default 3; 2 with --quick)")
     parser.add_argument("--device", default="cpu", help="cpu, or cuda (erniem runtimes only, no reference)")
     parser.add_argument("--worker", choices=list(RUNTIMES), help=argparse.SUPPRESS)

@@ -111,6 +111,19 @@ def test_a_model_called_without_a_mask_hides_what_pytorch_hides(exports):
             torch.testing.assert_close(runtime(input_ids=input_ids)[name], expected[name], atol=TOLERANCE, rtol=0)
 
 
+def test_a_model_saved_to_skip_padding_exports_a_graph_computing_every_position(fast_tokenizer, tmp_path):
+    model = small(erniem.ErnieMModel, fast_tokenizer, **WIDE, unpad_inputs=True)
+    model.save_pretrained(tmp_path / "model")
+    runtime = OnnxRuntimeModel.from_pretrained(export_onnx(tmp_path / "model", tmp_path / "onnx", "base"), threads=1)
+    inputs = padded((3, 12), model.config.vocab_size, seed=2)
+    model.config.unpad_inputs = False
+    with torch.no_grad():
+        expected = model(**inputs).last_hidden_state
+    actual = runtime(**inputs).last_hidden_state
+    assert (actual[inputs["attention_mask"] == 0] != 0).all()  # pad positions are computed, not zeroed
+    torch.testing.assert_close(actual, expected, atol=TOLERANCE, rtol=0)
+
+
 def test_the_runtime_is_for_inference_only(exports):
     _, report = exports("sequence-classification")
     runtime = OnnxRuntimeModel.from_pretrained(report.path)

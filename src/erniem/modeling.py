@@ -27,6 +27,7 @@ from transformers.utils import ModelOutput
 
 from . import cpu_fusion
 from .configuration import ErnieMConfig
+from .unpadding import Unpadded
 
 # PaddleNLP parity: position ids are shifted by 2, so rows 0 and 1 of the position table are never used.
 POSITION_OFFSET = 2
@@ -226,19 +227,27 @@ class ErnieMSelfAttention(nn.Module):
         head_mask: torch.Tensor | None = None,
         prefix_key_value: tuple[torch.Tensor, torch.Tensor] | None = None,
         fused: bool = False,
+        unpadded: Unpadded | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None, tuple[torch.Tensor, torch.Tensor]]:
         """Return the context (batch, seq, hidden), the probabilities if computed, and this layer's keys/values.
 
         `fused`: project with one `cpu_fusion.stacked_linear` (the caller checked `cpu_fusion.applies`).
+        `unpadded`: `hidden_states` are its (tokens, hidden) rows; so is the context returned.
         """
-        batch_size, seq_length, _ = hidden_states.shape
+        if unpadded is not None:
+            batch_size, seq_length = unpadded.batch_size, unpadded.seq_length
+        else:
+            batch_size, seq_length = hidden_states.shape[:2]
+        restore = unpadded.pad if unpadded is not None else _identity  # (tokens, n) rows -> (batch, seq, n)
         heads_shape = (batch_size, seq_length, self.num_attention_heads, self.attention_head_size)
         projections = (self.q_proj, self.k_proj, self.v_proj)
         if fused:  # (3, batch, heads, seq, head_dim) views of one (batch, seq, 3 * hidden) product
-            stacked = cpu_fusion.stacked_linear(projections, hidden_states)
+            stacked = restore(cpu_fusion.stacked_linear(projections, hidden_states))
             query, key, value = stacked.view(batch_size, seq_length, 3, *heads_shape[2:]).permute(2, 0, 3, 1, 4)
         else:
-            query, key, value = (linear(hidden_states).view(heads_shape).transpose(1, 2) for linear in projections)
+            query, key, value = (
+                restore(linear(hidden_states)).view(heads_shape).transpose(1, 2) for linear in projections
+            )
         if prefix_key_value is not None:
             key = torch.cat([prefix_key_value[0], key], dim=2)  # (batch, heads, prefix + seq, head_dim)
             value = torch.cat([prefix_key_value[1], value], dim=2)
@@ -254,7 +263,11 @@ class ErnieMSelfAttention(nn.Module):
             **({"head_mask": head_mask} if head_mask is not None else {}),
         )
         context = context.reshape(batch_size, seq_length, self.all_head_size)
-        return context, probs, (key, value)
+        return (unpadded.unpad(context) if unpadded is not None else context), probs, (key, value)
+
+
+def _identity(tensor: torch.Tensor) -> torch.Tensor:
+    return tensor
 
 
 class ErnieMAttention(nn.Module):
@@ -298,8 +311,12 @@ class ErnieMEncoderLayer(GradientCheckpointingLayer):
         attention_mask: torch.Tensor | None = None,
         head_mask: torch.Tensor | None = None,
         prefix_key_value: tuple[torch.Tensor, torch.Tensor] | None = None,
+        unpadded: Unpadded | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None, tuple[torch.Tensor, torch.Tensor]]:
-        """Return the layer output (batch, seq, hidden), the attention probabilities if computed, and keys/values."""
+        """Return the layer output (batch, seq, hidden), the attention probabilities if computed, and keys/values.
+
+        With `unpadded`, `hidden_states` and the output are its (tokens, hidden) rows.
+        """
         fused = not self.training and cpu_fusion.applies(hidden_states, self._linears())
         attention_output, probs, key_value = self.self_attn(
             hidden_states,
@@ -308,6 +325,7 @@ class ErnieMEncoderLayer(GradientCheckpointingLayer):
             attention_mask=attention_mask,
             head_mask=head_mask,
             prefix_key_value=prefix_key_value,
+            unpadded=unpadded,
         )
         if fused:  # eval mode: the dropouts are identities; the residuals are added inside the linear calls
             hidden_states = self.norm1(attention_output)
@@ -350,9 +368,14 @@ class ErnieMEncoder(nn.Module):
         output_attentions: bool,
         output_hidden_states: bool,
         use_cache: bool,
+        unpadded: Unpadded | None = None,
     ) -> tuple[torch.Tensor, tuple | None, tuple | None, KeyValues | None]:
-        """Return the last layer's output, then all hidden states, attentions and keys/values where asked."""
-        all_hidden_states = (hidden_states,) if output_hidden_states else None
+        """Return the last layer's output, then all hidden states, attentions and keys/values where asked.
+
+        With `unpadded`, `hidden_states` are its (tokens, hidden) rows; what is returned is (batch, seq, hidden).
+        """
+        restore = unpadded.pad if unpadded is not None else _identity
+        all_hidden_states = (restore(hidden_states),) if output_hidden_states else None
         all_attentions = () if output_attentions else None
         key_values = () if use_cache else None
         for index, layer in enumerate(self.layers):
@@ -362,14 +385,15 @@ class ErnieMEncoder(nn.Module):
                 attention_mask=attention_mask,
                 head_mask=head_masks[index],
                 prefix_key_value=past_key_values[index] if past_key_values is not None else None,
+                unpadded=unpadded,
             )
             if output_hidden_states:
-                all_hidden_states += (hidden_states,)
+                all_hidden_states += (restore(hidden_states),)
             if output_attentions:
                 all_attentions += (probs,)
             if use_cache:
                 key_values += (key_value,)
-        return hidden_states, all_hidden_states, all_attentions, key_values
+        return restore(hidden_states), all_hidden_states, all_attentions, key_values
 
 
 class ErnieMPooler(nn.Module):
@@ -475,8 +499,9 @@ class ErnieMModel(ErnieMPreTrainedModel):
         else:
             extended_mask = self._additive_mask(attention_mask, keep, embedding_output.dtype)
 
+        unpadded = self._unpadded(attention_mask, keep, prefix_length)
         sequence_output, hidden_states, attentions, key_values = self.encoder(
-            embedding_output,
+            unpadded.unpad(embedding_output) if unpadded is not None else embedding_output,
             attention_interface=attention_interface,
             attention_mask=extended_mask,
             head_masks=self._head_masks(head_mask, embedding_output.dtype),
@@ -484,6 +509,7 @@ class ErnieMModel(ErnieMPreTrainedModel):
             output_attentions=output_attentions,
             output_hidden_states=output_hidden_states,
             use_cache=use_cache,
+            unpadded=unpadded,
         )
         pooled_output = self.pooler(sequence_output) if self.pooler is not None else None
         output = ErnieMModelOutput(
@@ -542,6 +568,18 @@ class ErnieMModel(ErnieMPreTrainedModel):
             prefix = torch.ones(keep.shape[0], prefix_length, dtype=torch.bool, device=keep.device)
             keep = torch.cat([prefix, keep], dim=1)  # the prefix is always attended
         return keep
+
+    def _unpadded(
+        self, attention_mask: torch.Tensor | None, keep: torch.Tensor | None, prefix_length: int
+    ) -> Unpadded | None:
+        """The positions to compute with `config.unpad_inputs`: those a 2-D `attention_mask` keeps, or without
+        one the tokens other than `[PAD]` (transformers convention); `None` when all are computed."""
+        if not self.config.unpad_inputs or keep is None or prefix_length:
+            return None
+        if attention_mask is None and self.config.mask_convention != "transformers":
+            return None  # the PaddleNLP rule hides [CLS] from the keys, not padding
+        unpadded = Unpadded.from_keep(keep)
+        return None if unpadded.complete else unpadded
 
     def _additive_mask(
         self, attention_mask: torch.Tensor | None, keep: torch.Tensor | None, dtype: torch.dtype

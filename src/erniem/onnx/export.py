@@ -93,7 +93,9 @@ def export_and_verify(
     _require_exporter()
     empty = output_dir.is_dir() and not any(output_dir.iterdir())
     with staged_directory(output_dir, overwrite=overwrite or empty) as staging:
-        model = spec.head.from_pretrained(model_dir, dtype=torch.float32, attn_implementation="eager").eval()
+        model = spec.head.from_pretrained(  # the graph computes every position, whatever the config says
+            model_dir, dtype=torch.float32, attn_implementation="eager", unpad_inputs=False
+        ).eval()
         _copy_companions(model_dir, staging)
         write_graph(model, spec, task, staging / ONNX_FILE, opset)
         differences = max_differences(model, OnnxRuntimeModel.from_pretrained(staging), spec)

@@ -57,6 +57,7 @@ class OnnxRuntimeModel:
         self.config = config
         self.task = task
         self.spec: TaskSpec = spec
+        self._max_length = config.max_position_embeddings - POSITION_OFFSET  # tokens the position table holds
         self._placeholder = torch.empty(0, dtype=self.dtype)
 
     @classmethod
@@ -136,7 +137,7 @@ class OnnxRuntimeModel:
         input_ids = input_ids.detach().cpu().long()
         if input_ids.dim() != len(self.spec.axes):
             raise ValueError(f"input_ids must be ({', '.join(self.spec.axes)}), got {tuple(input_ids.shape)}")
-        check_length(input_ids.shape[-1], self.config.max_position_embeddings - POSITION_OFFSET)
+        check_length(input_ids.shape[-1], self._max_length)
         masked_token_id, fill_value = default_key_mask(self.config, self.dtype)
         if attention_mask is not None:
             attention_mask = attention_mask.detach().cpu()
@@ -164,7 +165,7 @@ class OnnxRuntimeModel:
         if position_ids is None:
             position_ids = torch.arange(seq_length)
         position_ids = position_ids.detach().cpu().long().expand(batch_size, seq_length)
-        check_positions(position_ids, self.config.max_position_embeddings - POSITION_OFFSET)
+        check_positions(position_ids, self._max_length)
         return {
             "input_ids": input_ids.numpy(),
             "attention_mask": mask.to(torch.float32).numpy(),

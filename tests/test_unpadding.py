@@ -1,0 +1,139 @@
+"""`config.unpad_inputs`: the per-token layers on kept positions only. What the kept positions and the pooled
+first token get matches the live transformers 4.39.3 reference; the positions left out get zeros."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from tests.test_parity import ATOL, load
+
+import erniem
+from erniem.unpadding import Unpadded
+
+# Reference cases with a 2-D padding mask, and the outputs that depend on the kept positions alone (the
+# question-answering and extraction losses also read the logits of padding, so they are left out).
+CASES = ["padded_mask", "position_ids", "inputs_embeds", "seq_single", "seq_regression", "seq_multi", "token",
+         "qa", "choice", "extraction"]  # fmt: skip
+READ_PADDING = {("qa", "loss"), ("extraction", "loss")}
+DIMENSIONS = dict(vocab_size=300, hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=96)
+
+
+def computed(mask: torch.Tensor) -> torch.Tensor:
+    """The positions the unpadded run computes, worked out independently: attended ones and every first one."""
+    keep = mask.reshape(-1, mask.shape[-1]) != 0
+    return keep | (torch.arange(keep.shape[1]) == 0)
+
+
+def assert_close_where_computed(actual, expected, keep: torch.Tensor, where: str) -> None:
+    if isinstance(expected, tuple):
+        for index, (a, e) in enumerate(zip(actual, expected, strict=True)):
+            assert_close_where_computed(a, e, keep, f"{where}[{index}]")
+        return
+    if expected.shape[:2] == keep.shape:  # per position: (batch, seq, ...)
+        actual, expected = actual[keep], expected[keep]
+    torch.testing.assert_close(actual, expected, atol=ATOL, rtol=0, msg=lambda m: f"{where}: {m}")
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("case", CASES)
+def test_computed_positions_match_the_reference(reference, case):
+    spec = reference.manifest["cases"][case]
+    model = load(reference, spec["model"], "sdpa")
+    model.config.unpad_inputs = True
+    inputs, expected = reference.inputs(case), reference.outputs(case)
+    keep = computed(inputs["attention_mask"])
+    with torch.no_grad():
+        outputs = model(**inputs, output_hidden_states=True)
+    compared = [name for name in expected if name != "attentions" and (case, name) not in READ_PADDING]
+    assert compared
+    for name in compared:
+        assert_close_where_computed(outputs[name], expected[name], keep, f"{case}.{name}")
+
+
+def batch() -> tuple[torch.Tensor, torch.Tensor]:
+    """Right padding in rows 1 and 2, left padding in row 3."""
+    generator = torch.Generator().manual_seed(5)
+    ids = torch.randint(3, 300, (4, 16), generator=generator)
+    mask = (torch.arange(16)[None, :] < torch.tensor([[16], [11], [4], [16]])).long()
+    mask[3, :6] = 0
+    return ids.masked_fill(mask == 0, 1), mask
+
+
+def model(**overrides) -> erniem.ErnieMModel:
+    torch.manual_seed(0)
+    config = erniem.ErnieMConfig(**DIMENSIONS, attn_implementation="sdpa", initializer_range=0.2, **overrides)
+    return erniem.ErnieMModel(config).eval()
+
+
+def run_both(encoder: erniem.ErnieMModel, **inputs):
+    """The padded run and the unpadded one, with every hidden state."""
+    with torch.no_grad():
+        padded = encoder(**inputs, output_hidden_states=True)
+        encoder.config.unpad_inputs = True
+        unpadded = encoder(**inputs, output_hidden_states=True)
+        encoder.config.unpad_inputs = False
+    return padded, unpadded
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_left_out_positions_are_zero_and_the_rest_match_the_padded_run(dtype):
+    ids, mask = batch()
+    padded, unpadded = run_both(model().to(dtype), input_ids=ids, attention_mask=mask)
+    keep = computed(mask)
+    assert (~keep).sum() == 22  # 5 + 12 on the right, 5 on the left (the first position is computed)
+    tolerance = 1e-5 if dtype == torch.float32 else 2e-2
+    for index, (a, b) in enumerate(zip(padded.hidden_states, unpadded.hidden_states, strict=True)):
+        torch.testing.assert_close(b[keep], a[keep], atol=tolerance, rtol=0, msg=f"hidden state {index}")
+        assert torch.all(b[~keep] == 0)
+    torch.testing.assert_close(unpadded.last_hidden_state, unpadded.hidden_states[-1], atol=0, rtol=0)
+    torch.testing.assert_close(unpadded.pooler_output, padded.pooler_output, atol=tolerance, rtol=0)
+
+
+def test_runs_padded_where_nothing_is_padding_or_the_rule_is_paddlenlp():
+    ids, mask = batch()
+    for encoder, inputs in (
+        (model(), {"input_ids": ids, "attention_mask": torch.ones_like(mask)}),
+        (model(), {"input_ids": ids, "attention_mask": mask[:, None, None, :].bool()}),  # 4-D: not a padding mask
+        (model(mask_convention="paddlenlp"), {"input_ids": ids}),  # masks [CLS] keys, not padding
+    ):
+        padded, unpadded = run_both(encoder, **inputs)
+        torch.testing.assert_close(unpadded.last_hidden_state, padded.last_hidden_state, atol=0, rtol=0)
+
+
+def test_without_a_mask_the_pad_tokens_are_left_out():
+    ids, mask = batch()
+    padded, unpadded = run_both(model(), input_ids=ids)
+    keep = computed(mask)
+    torch.testing.assert_close(unpadded.last_hidden_state[keep], padded.last_hidden_state[keep], atol=1e-5, rtol=0)
+    assert torch.all(unpadded.last_hidden_state[~keep] == 0)
+
+
+def test_training_gives_the_padded_run_gradients():
+    """A sequence classifier reads the first token only, so its loss and gradients do not depend on padding."""
+    ids, mask = batch()
+    gradients = []
+    for unpad in (False, True):
+        torch.manual_seed(0)
+        config = erniem.ErnieMConfig(**DIMENSIONS, num_labels=3, hidden_dropout_prob=0.0,
+                                     attention_probs_dropout_prob=0.0, unpad_inputs=unpad)  # fmt: skip
+        classifier = erniem.ErnieMForSequenceClassification(config).train()
+        classifier(input_ids=ids, attention_mask=mask, labels=torch.tensor([0, 2, 1, 1])).loss.backward()
+        gradients.append({name: parameter.grad for name, parameter in classifier.named_parameters()})
+    for name, gradient in gradients[0].items():
+        torch.testing.assert_close(gradients[1][name], gradient, atol=1e-6, rtol=1e-5, msg=name)
+
+
+def test_pad_and_unpad_place_rows_where_the_mask_says():
+    keep = torch.tensor([[True, True, False], [False, True, True]])
+    unpadded = Unpadded.from_keep(keep)
+    assert unpadded.indices.tolist() == [0, 1, 3, 4, 5]  # row 1's first position is added
+    states = torch.arange(2 * 3 * 2, dtype=torch.float32).view(2, 3, 2)
+    rows = unpadded.unpad(states)
+    assert rows.tolist() == [[0, 1], [2, 3], [6, 7], [8, 9], [10, 11]]
+    assert unpadded.pad(rows).tolist() == [[[0, 1], [2, 3], [0, 0]], [[6, 7], [8, 9], [10, 11]]]
+    assert not unpadded.complete and Unpadded.from_keep(torch.ones(2, 3, dtype=torch.bool)).complete
+
+
+def test_the_option_must_be_a_boolean():
+    with pytest.raises(ValueError, match="unpad_inputs"):
+        erniem.ErnieMConfig(**DIMENSIONS, unpad_inputs="yes")
