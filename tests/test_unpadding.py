@@ -91,10 +91,12 @@ def test_left_out_positions_are_zero_and_the_rest_match_the_padded_run(dtype):
 
 def test_runs_padded_where_nothing_is_padding_or_the_rule_is_paddlenlp():
     ids, mask = batch()
+    with_cls = ids.clone()
+    with_cls[:, 0] = with_cls[1, 5] = 0  # [CLS] first, and once more inside row 1
     for encoder, inputs in (
         (model(), {"input_ids": ids, "attention_mask": torch.ones_like(mask)}),
         (model(), {"input_ids": ids, "attention_mask": mask[:, None, None, :].bool()}),  # 4-D: not a padding mask
-        (model(mask_convention="paddlenlp"), {"input_ids": ids}),  # masks [CLS] keys, not padding
+        (model(mask_convention="paddlenlp"), {"input_ids": with_cls}),  # masks [CLS] keys, not padding
     ):
         padded, unpadded = run_both(encoder, **inputs)
         torch.testing.assert_close(unpadded.last_hidden_state, padded.last_hidden_state, atol=0, rtol=0)

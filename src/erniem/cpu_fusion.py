@@ -68,7 +68,8 @@ def _plain_linear(module: nn.Module) -> bool:
 
 
 def applies(hidden_states: torch.Tensor, linears: list[nn.Module]) -> bool:
-    """Whether the layer calling `linears` may run them fused on `hidden_states` (batch, seq, hidden)."""
+    """Whether the layer calling `linears` may run them fused on `hidden_states` (batch, seq, hidden), or
+    (tokens, hidden) rows when the encoder skips padding."""
     return (
         not torch.compiler.is_compiling()  # first: dynamo does not trace what follows
         and _ENABLED.get()

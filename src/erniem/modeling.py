@@ -573,11 +573,13 @@ class ErnieMModel(ErnieMPreTrainedModel):
         self, attention_mask: torch.Tensor | None, keep: torch.Tensor | None, prefix_length: int
     ) -> Unpadded | None:
         """The positions to compute with `config.unpad_inputs`: those a 2-D `attention_mask` keeps, or without
-        one the tokens other than `[PAD]` (transformers convention); `None` when all are computed."""
-        if not self.config.unpad_inputs or keep is None or prefix_length:
+        one the tokens other than `[PAD]` where the mask convention hides those; `None` when all are computed."""
+        config = self.config
+        if not config.unpad_inputs or keep is None or prefix_length:
             return None
-        if attention_mask is None and self.config.mask_convention != "transformers":
-            return None  # the PaddleNLP rule hides [CLS] from the keys, not padding
+        hidden_token_id = _MASK_RULES[config.mask_convention].masked_token_id(config)
+        if attention_mask is None and hidden_token_id != config.pad_token_id:
+            return None  # the hidden keys are not padding (the PaddleNLP rule hides [CLS])
         unpadded = Unpadded.from_keep(keep)
         return None if unpadded.complete else unpadded
 
