@@ -6,8 +6,8 @@ machine's matmul ceiling, measured in one run.
 Models have random weights with the dimensions of ernie-m-base (768 wide, 12 layers) and ernie-m-large (1024,
 24). Each batch shape B×S (1×16, 8×128, 32×128, 4×512) is padded realistically: row 0 is S tokens long, the
 others between S/2 and S, with the attention mask saying so; tokens/s counts padded positions (B·S per
-forward). The "unpadded" runtimes set `config.unpad_inputs` (the per-token layers skip the masked positions,
-which get zero states), so their share of the ceiling, which counts B·S positions, can pass 100%.
+forward). The "unpadded" runtimes set `config.unpad_inputs` (every layer skips the masked positions, which
+get zero states), so their share of the ceiling, which counts B·S positions, can pass 100%.
 
 Every runtime lives in its own worker process (the reference in its own virtualenv), built once; the workers take
 turns, shape by shape and round by round, so that drift in the machine's speed reaches all of them alike. A round is

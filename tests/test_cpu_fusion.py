@@ -142,17 +142,18 @@ def test_linear_matches_one_unfused_product_at_every_row_count(rows, post_op):
 
 @pytest.mark.parametrize("rows", [64, 600])  # three calls, one call over the concatenated weights
 @pytest.mark.parametrize("bias", [True, False])
-def test_stacked_linear_is_the_concatenation_of_the_outputs(rows, bias):
+def test_grouped_linear_gives_each_output(rows, bias):
     torch.manual_seed(rows)
     modules = [
         torch.nn.Linear(96, width, bias=bias or index == 1).bfloat16() for index, width in enumerate((64, 32, 64))
     ]
     inputs = torch.randn(2, rows // 2, 96).bfloat16()
     with torch.inference_mode():
-        output = cpu_fusion.stacked_linear(modules, inputs)
-        expected = torch.cat([module.float()(inputs.float()) for module in modules], dim=-1)
-    assert output.shape == (2, rows // 2, 160)
-    torch.testing.assert_close(output.float(), expected, rtol=1e-2, atol=2e-2)
+        outputs = cpu_fusion.grouped_linear(modules, inputs)
+        expected = [module.float()(inputs.float()) for module in modules]
+    assert [output.shape for output in outputs] == [(2, rows // 2, width) for width in (64, 32, 64)]
+    for output, expected_output in zip(outputs, expected, strict=True):
+        torch.testing.assert_close(output.float(), expected_output, rtol=1e-2, atol=2e-2)
 
 
 def test_fused_bf16_on_a_large_batch_stays_as_close_to_fp32_as_the_plain_path():

@@ -75,31 +75,63 @@ def run_both(encoder: erniem.ErnieMModel, **inputs):
     return padded, unpadded
 
 
-@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
-def test_left_out_positions_are_zero_and_the_rest_match_the_padded_run(dtype):
+def test_left_out_positions_are_zero_and_the_rest_match_the_padded_run():
     ids, mask = batch()
-    padded, unpadded = run_both(model().to(dtype), input_ids=ids, attention_mask=mask)
+    padded, unpadded = run_both(model(), input_ids=ids, attention_mask=mask)
     keep = computed(mask)
     assert (~keep).sum() == 22  # 5 + 12 on the right, 5 on the left (the first position is computed)
-    tolerance = 1e-5 if dtype == torch.float32 else 2e-2
     for index, (a, b) in enumerate(zip(padded.hidden_states, unpadded.hidden_states, strict=True)):
-        torch.testing.assert_close(b[keep], a[keep], atol=tolerance, rtol=0, msg=f"hidden state {index}")
+        torch.testing.assert_close(b[keep], a[keep], atol=1e-5, rtol=0, msg=f"hidden state {index}")
         assert torch.all(b[~keep] == 0)
     torch.testing.assert_close(unpadded.last_hidden_state, unpadded.hidden_states[-1], atol=0, rtol=0)
-    torch.testing.assert_close(unpadded.pooler_output, padded.pooler_output, atol=tolerance, rtol=0)
+    torch.testing.assert_close(unpadded.pooler_output, padded.pooler_output, atol=1e-5, rtol=0)
+
+
+def test_in_bf16_the_computed_positions_are_as_close_to_fp32_as_the_padded_run():
+    ids, mask = batch()
+    keep = computed(mask)
+    with torch.no_grad():
+        fp32 = model()(input_ids=ids, attention_mask=mask)
+    padded, unpadded = run_both(model().to(torch.bfloat16), input_ids=ids, attention_mask=mask)
+    assert torch.all(unpadded.last_hidden_state[~keep] == 0)
+
+    def results(output) -> dict[str, torch.Tensor]:  # what does not depend on the left-out positions
+        return {"states": output.last_hidden_state[keep].float(), "pooled": output.pooler_output.float()}
+
+    expected = results(fp32)
+    padded_errors, unpadded_errors = (
+        {name: (value - expected[name]).abs() for name, value in results(output).items()}
+        for output in (padded, unpadded)
+    )
+    for name in expected:
+        assert unpadded_errors[name].max() <= 1.25 * padded_errors[name].max(), name
+        assert unpadded_errors[name].mean() <= 1.1 * padded_errors[name].mean(), name
 
 
 def test_runs_padded_where_nothing_is_padding_or_the_rule_is_paddlenlp():
     ids, mask = batch()
     with_cls = ids.clone()
     with_cls[:, 0] = with_cls[1, 5] = 0  # [CLS] first, and once more inside row 1
+    silent = mask.clone()
+    silent[2] = 0  # a row that attends to nothing: every key is masked, so the padded run attends to all
     for encoder, inputs in (
         (model(), {"input_ids": ids, "attention_mask": torch.ones_like(mask)}),
         (model(), {"input_ids": ids, "attention_mask": mask[:, None, None, :].bool()}),  # 4-D: not a padding mask
         (model(mask_convention="paddlenlp"), {"input_ids": with_cls}),  # masks [CLS] keys, not padding
+        (model(), {"input_ids": ids, "attention_mask": silent}),
     ):
         padded, unpadded = run_both(encoder, **inputs)
         torch.testing.assert_close(unpadded.last_hidden_state, padded.last_hidden_state, atol=0, rtol=0)
+
+
+@pytest.mark.parametrize("asked", ["output_attentions", "use_cache"])
+def test_probabilities_and_keys_values_come_from_a_padded_run(asked):
+    """Both cover every position, padding included, as in the reference."""
+    ids, mask = batch()
+    padded, unpadded = run_both(model(), input_ids=ids, attention_mask=mask, **{asked: True})
+    name = "attentions" if asked == "output_attentions" else "cache"
+    torch.testing.assert_close(unpadded[name], padded[name], atol=0, rtol=0)
+    torch.testing.assert_close(unpadded.last_hidden_state, padded.last_hidden_state, atol=0, rtol=0)
 
 
 def test_without_a_mask_the_pad_tokens_are_left_out():
@@ -129,6 +161,7 @@ def test_pad_and_unpad_place_rows_where_the_mask_says():
     keep = torch.tensor([[True, True, False], [False, True, True]])
     unpadded = Unpadded.from_keep(keep)
     assert unpadded.indices.tolist() == [0, 1, 3, 4, 5]  # row 1's first position is added
+    assert unpadded.spans == ((0, 0, 2), (2, 3, 5))  # ... but is not one of its keys
     states = torch.arange(2 * 3 * 2, dtype=torch.float32).view(2, 3, 2)
     rows = unpadded.unpad(states)
     assert rows.tolist() == [[0, 1], [2, 3], [6, 7], [8, 9], [10, 11]]

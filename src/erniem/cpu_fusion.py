@@ -9,7 +9,7 @@ saving is smaller (a few percent) and the results differ from the unfused layer'
 (about 1e-6 relative, as sdpa differs from eager attention).
 
 Two measured choices suit the kernels oneDNN (torch 2.13) runs on AMX, in bf16: the query, key and value
-projections run as one product over their weights concatenated on the fly (`stacked_linear`: at 1,024 rows
+projections run as one product over their weights concatenated on the fly (`grouped_linear`: at 1,024 rows
 one 2,304-wide product takes about half the time of three 768-wide ones, and concatenating costs 0.2 ms), and
 products at most 1,024 wide over 513 to 1,024 rows run in 256-row pieces, about 1.5x faster than in one call.
 
@@ -120,13 +120,14 @@ def _linear(
     return torch.ops.mkldnn._linear_pointwise(inputs, module.weight, module.bias, post_op, [], algorithm)
 
 
-def stacked_linear(linears: Sequence[nn.Linear], inputs: torch.Tensor) -> torch.Tensor:
-    """`torch.cat([linear(inputs) for linear in linears], -1)`: one oneDNN call over the concatenated weights
-    in bf16 from _STACK_ROWS rows on (below, concatenating the weights costs more than the wider product saves;
-    in fp32 the wider product saves about what concatenating costs)."""
+def grouped_linear(linears: Sequence[nn.Linear], inputs: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """`tuple(linear(inputs) for linear in linears)`, in bf16 from _STACK_ROWS rows on as views of one oneDNN call
+    over the concatenated weights (below, concatenating the weights costs more than the wider product saves; in
+    fp32 the wider product saves about what concatenating the weights and splitting the output cost)."""
     rows = inputs.numel() // inputs.shape[-1]
     if inputs.dtype != torch.bfloat16 or rows < _STACK_ROWS:
-        return torch.cat([linear(module, inputs) for module in linears], dim=-1)
+        return tuple(linear(module, inputs) for module in linears)
     weight = torch.cat([module.weight for module in linears])
     biases = [module.bias if module.bias is not None else weight.new_zeros(module.out_features) for module in linears]
-    return torch.ops.mkldnn._linear_pointwise(inputs, weight, torch.cat(biases), "none", [], "")
+    stacked = torch.ops.mkldnn._linear_pointwise(inputs, weight, torch.cat(biases), "none", [], "")
+    return stacked.split([module.out_features for module in linears], dim=-1)

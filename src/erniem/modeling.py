@@ -228,42 +228,58 @@ class ErnieMSelfAttention(nn.Module):
         prefix_key_value: tuple[torch.Tensor, torch.Tensor] | None = None,
         fused: bool = False,
         unpadded: Unpadded | None = None,
-    ) -> tuple[torch.Tensor, torch.Tensor | None, tuple[torch.Tensor, torch.Tensor]]:
+    ) -> tuple[torch.Tensor, torch.Tensor | None, tuple[torch.Tensor, torch.Tensor] | None]:
         """Return the context (batch, seq, hidden), the probabilities if computed, and this layer's keys/values.
 
-        `fused`: project with one `cpu_fusion.stacked_linear` (the caller checked `cpu_fusion.applies`).
-        `unpadded`: `hidden_states` are its (tokens, hidden) rows; so is the context returned.
+        `fused`: project with `cpu_fusion.grouped_linear` (the caller checked `cpu_fusion.applies`).
+        `unpadded`: `hidden_states` are its (tokens, hidden) rows; so is the context returned, and attention
+        runs row by row (`attention_mask` is not used); neither probabilities nor keys/values are returned.
         """
-        if unpadded is not None:
-            batch_size, seq_length = unpadded.batch_size, unpadded.seq_length
-        else:
-            batch_size, seq_length = hidden_states.shape[:2]
-        restore = unpadded.pad if unpadded is not None else _identity  # (tokens, n) rows -> (batch, seq, n)
-        heads_shape = (batch_size, seq_length, self.num_attention_heads, self.attention_head_size)
         projections = (self.q_proj, self.k_proj, self.v_proj)
-        if fused:  # (3, batch, heads, seq, head_dim) views of one (batch, seq, 3 * hidden) product
-            stacked = restore(cpu_fusion.stacked_linear(projections, hidden_states))
-            query, key, value = stacked.view(batch_size, seq_length, 3, *heads_shape[2:]).permute(2, 0, 3, 1, 4)
+        if fused:
+            query, key, value = cpu_fusion.grouped_linear(projections, hidden_states)
         else:
-            query, key, value = (
-                restore(linear(hidden_states)).view(heads_shape).transpose(1, 2) for linear in projections
-            )
-        if prefix_key_value is not None:
-            key = torch.cat([prefix_key_value[0], key], dim=2)  # (batch, heads, prefix + seq, head_dim)
-            value = torch.cat([prefix_key_value[1], value], dim=2)
-
-        context, probs = attention_interface(
-            self,
-            query,
-            key,
-            value,
-            attention_mask,
+            query, key, value = (linear(hidden_states) for linear in projections)
+        attention_kwargs = dict(
             dropout=self.dropout_prob if self.training else 0.0,
             scaling=self.scaling,
             **({"head_mask": head_mask} if head_mask is not None else {}),
         )
-        context = context.reshape(batch_size, seq_length, self.all_head_size)
-        return (unpadded.unpad(context) if unpadded is not None else context), probs, (key, value)
+        if unpadded is not None:
+            return self._attend_by_row(query, key, value, attention_interface, unpadded, **attention_kwargs), None, None
+
+        batch_size, seq_length = hidden_states.shape[:2]
+        query, key, value = (self._heads(tensor) for tensor in (query, key, value))
+        if prefix_key_value is not None:
+            key = torch.cat([prefix_key_value[0], key], dim=2)  # (batch, heads, prefix + seq, head_dim)
+            value = torch.cat([prefix_key_value[1], value], dim=2)
+        context, probs = attention_interface(self, query, key, value, attention_mask, **attention_kwargs)
+        return context.reshape(batch_size, seq_length, self.all_head_size), probs, (key, value)
+
+    def _heads(self, tensor: torch.Tensor) -> torch.Tensor:
+        """(batch, seq, hidden) -> (batch, heads, seq, head_dim), a view."""
+        return tensor.view(*tensor.shape[:2], self.num_attention_heads, self.attention_head_size).transpose(1, 2)
+
+    def _attend_by_row(
+        self,
+        query: torch.Tensor,
+        key: torch.Tensor,
+        value: torch.Tensor,
+        attention_interface: Callable,
+        unpadded: Unpadded,
+        **kwargs,
+    ) -> torch.Tensor:
+        """The context (tokens, hidden) of (tokens, hidden) projections: each row's computed positions attend to
+        its attended ones, so no position needs a mask and no padding is computed."""
+        contexts = []
+        for start, key_start, end in unpadded.spans:
+            row_query, row_key, row_value = (
+                self._heads(tensor[None, first:end])
+                for tensor, first in ((query, start), (key, key_start), (value, key_start))
+            )
+            context, _ = attention_interface(self, row_query, row_key, row_value, None, **kwargs)
+            contexts.append(context.reshape(end - start, self.all_head_size))
+        return torch.cat(contexts)
 
 
 def _identity(tensor: torch.Tensor) -> torch.Tensor:
@@ -312,7 +328,7 @@ class ErnieMEncoderLayer(GradientCheckpointingLayer):
         head_mask: torch.Tensor | None = None,
         prefix_key_value: tuple[torch.Tensor, torch.Tensor] | None = None,
         unpadded: Unpadded | None = None,
-    ) -> tuple[torch.Tensor, torch.Tensor | None, tuple[torch.Tensor, torch.Tensor]]:
+    ) -> tuple[torch.Tensor, torch.Tensor | None, tuple[torch.Tensor, torch.Tensor] | None]:
         """Return the layer output (batch, seq, hidden), the attention probabilities if computed, and keys/values.
 
         With `unpadded`, `hidden_states` and the output are its (tokens, hidden) rows.
@@ -499,7 +515,7 @@ class ErnieMModel(ErnieMPreTrainedModel):
         else:
             extended_mask = self._additive_mask(attention_mask, keep, embedding_output.dtype)
 
-        unpadded = self._unpadded(attention_mask, keep, prefix_length)
+        unpadded = self._unpadded(attention_mask, keep, prefix_length, padded_only=output_attentions or use_cache)
         sequence_output, hidden_states, attentions, key_values = self.encoder(
             unpadded.unpad(embedding_output) if unpadded is not None else embedding_output,
             attention_interface=attention_interface,
@@ -570,12 +586,14 @@ class ErnieMModel(ErnieMPreTrainedModel):
         return keep
 
     def _unpadded(
-        self, attention_mask: torch.Tensor | None, keep: torch.Tensor | None, prefix_length: int
+        self, attention_mask: torch.Tensor | None, keep: torch.Tensor | None, prefix_length: int, padded_only: bool
     ) -> Unpadded | None:
         """The positions to compute with `config.unpad_inputs`: those a 2-D `attention_mask` keeps, or without
-        one the tokens other than `[PAD]` where the mask convention hides those; `None` when all are computed."""
+        one the tokens other than `[PAD]` where the mask convention hides those; `None` when all are computed,
+        when a row attends to nothing, or `padded_only` (the caller wants probabilities or keys/values, which
+        cover every position)."""
         config = self.config
-        if not config.unpad_inputs or keep is None or prefix_length:
+        if not config.unpad_inputs or keep is None or prefix_length or padded_only or not keep.any(1).all():
             return None
         hidden_token_id = _MASK_RULES[config.mask_convention].masked_token_id(config)
         if attention_mask is None and hidden_token_id != config.pad_token_id:
