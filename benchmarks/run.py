@@ -7,7 +7,10 @@ Models have random weights with the dimensions of ernie-m-base (768 wide, 12 lay
 24). Each batch shape B×S (1×16, 8×128, 32×128, 4×512) is padded realistically: row 0 is S tokens long, the
 others between S/2 and S, with the attention mask saying so; tokens/s counts padded positions (B·S per
 forward). The "unpadded" runtimes set `config.unpad_inputs` (every layer skips the masked positions, which
-get zero states), so their share of the ceiling, which counts B·S positions, can pass 100%.
+get zero states), so their share of the ceiling, which counts B·S positions, can pass 100%. The "classifier"
+runtimes run the sequence-classification head (3 labels) instead of the bare encoder, compared with the
+reference's classifier: the default path of the most common task, where erniem skips padding without being
+asked (the logits read the first token alone).
 
 Every runtime lives in its own worker process (the reference in its own virtualenv), built once; the workers take
 turns, shape by shape and round by round, so that drift in the machine's speed reaches all of them alike. A round is
@@ -22,8 +25,8 @@ between rounds; "ceiling tok/s" divides it by the model's matmul FLOPs per token
 attention products at that length), so "of ceiling" tells how much of the hardware a runtime uses.
 
 Writes results.json, results.md and results.png (tokens/s by runtime and shape; needs matplotlib) into
-`--output` (default artifacts/benchmarks) and prints the table. `--quick` (about 3 minutes): base size,
-8×128 and 32×128, the reference, fp32 and bf16 sdpa, padded and unpadded.
+`--output` (default artifacts/benchmarks) and prints the table. `--quick` (about 4 minutes): base size,
+8×128 and 32×128, the reference, fp32 and bf16 sdpa, padded and unpadded, and the fp32 classifiers.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ SIZES = {
 }
 SHAPES = [(1, 16), (8, 128), (32, 128), (4, 512)]
 REFERENCE = "reference 4.39.3 fp32"
+REFERENCE_CLASSIFIER = "reference 4.39.3 fp32 classifier"
 # runtime -> what the worker builds: (kind, dtype, attention, options), see `build_model`
 RUNTIMES = {
     REFERENCE: ("reference", "float32", "eager", ()),
@@ -64,11 +68,14 @@ RUNTIMES = {
     "erniem int8 (torchao)": ("erniem", "float32", "sdpa", ("int8", "compile")),
     "erniem int8 (torchao) unpadded": ("erniem", "float32", "sdpa", ("int8", "compile", "unpad")),
     "onnxruntime fp32": ("onnxruntime", "float32", "eager", ()),
+    REFERENCE_CLASSIFIER: ("reference", "float32", "eager", ("classifier",)),
+    "erniem fp32 sdpa classifier": ("erniem", "float32", "sdpa", ("classifier",)),
+    "erniem bf16 sdpa classifier": ("erniem", "bfloat16", "sdpa", ("classifier",)),
     "erniem bf16 eager": ("erniem", "bfloat16", "eager", ()),
     "erniem fp16 sdpa": ("erniem", "float16", "sdpa", ()),
     "erniem bf16 flash-attn 2": ("erniem", "bfloat16", "flash_attention_2", ()),
 }
-CPU_RUNTIMES = list(RUNTIMES)[:10]
+CPU_RUNTIMES = list(RUNTIMES)[:13]
 GPU_RUNTIMES = [
     "erniem fp32 sdpa",
     "erniem bf16 eager",
@@ -85,12 +92,15 @@ QUICK = dict(
         "erniem bf16 sdpa",
         "erniem fp32 sdpa unpadded",
         "erniem bf16 sdpa unpadded",
+        REFERENCE_CLASSIFIER,
+        "erniem fp32 sdpa classifier",
     ],
 )
 # runtimes measured at base size only (each shape compiles or exports anew: minutes at large size; unpadding
 # saves the same share of the work at either size)
 BASE_ONLY = {"erniem bf16 compiled", "erniem int8 (torchao)", "erniem int8 (torchao) unpadded", "onnxruntime fp32",
-             "erniem fp32 sdpa unpadded", "erniem bf16 sdpa unpadded"}  # fmt: skip
+             "erniem fp32 sdpa unpadded", "erniem bf16 sdpa unpadded", REFERENCE_CLASSIFIER,
+             "erniem fp32 sdpa classifier", "erniem bf16 sdpa classifier"}  # fmt: skip
 ROUND_SECONDS = 2.0  # timed forwards per round: as many as fit, within [3, 20]
 
 
@@ -124,15 +134,19 @@ def build_model(runtime: str, size: str, device: str, workdir: Path):
     kind, dtype_name, attention, options = RUNTIMES[runtime]
     dtype = getattr(torch, dtype_name)
     torch.manual_seed(0)
+    head = "ErnieMForSequenceClassification" if "classifier" in options else "ErnieMModel"
     if kind == "reference":
-        from transformers import ErnieMConfig, ErnieMModel
+        import transformers
 
-        model = ErnieMModel(ErnieMConfig(**SIZES[size])).eval()
+        model = getattr(transformers, head)(transformers.ErnieMConfig(**SIZES[size], num_labels=3)).eval()
     else:
         import erniem
 
-        config = erniem.ErnieMConfig(**SIZES[size], attn_implementation=attention, unpad_inputs="unpad" in options)
-        model = erniem.ErnieMModel(config).eval()
+        unpad_inputs = True if "unpad" in options else None  # None: the default
+        config = erniem.ErnieMConfig(
+            **SIZES[size], num_labels=3, attn_implementation=attention, unpad_inputs=unpad_inputs
+        )
+        model = getattr(erniem, head)(config).eval()
     if kind == "onnxruntime":
         from erniem.onnx import OnnxRuntimeModel, export_onnx
 
@@ -335,11 +349,12 @@ def table(results: dict) -> str:
     cells = results["cells"]
     for cell in cells:
         shape = f"{cell['batch']}x{cell['length']}"
+        reference_name = REFERENCE_CLASSIFIER if cell["runtime"].endswith("classifier") else REFERENCE
         reference = next(
             (
                 c
                 for c in cells
-                if c["runtime"] == REFERENCE
+                if c["runtime"] == reference_name
                 and c["size"] == cell["size"]
                 and c["batch"] == cell["batch"]
                 and c["length"] == cell["length"]
@@ -402,7 +417,7 @@ def main() -> None:
     default_python = os.environ.get("ERNIEM_REFERENCE_PYTHON", str(ROOT / ".venv-ref" / "bin" / "python"))
     parser.add_argument("--reference-python", type=Path, default=Path(default_python))
     parser.add_argument("--output", type=Path, default=ROOT / "artifacts" / "benchmarks")
-    parser.add_argument("--quick", action="store_true", help="base size, 8x128 and 32x128, five runtimes")
+    parser.add_argument("--quick", action="store_true", help="base size, 8x128 and 32x128, seven runtimes")
     parser.add_argument("--rounds", type=int, help="rounds per shape (default 3; 2 with --quick)")
     parser.add_argument("--device", default="cpu", help="cpu, or cuda (erniem runtimes only, no reference)")
     parser.add_argument("--worker", choices=list(RUNTIMES), help=argparse.SUPPRESS)

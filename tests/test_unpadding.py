@@ -1,5 +1,5 @@
-"""`config.unpad_inputs`: the per-token layers on kept positions only. What the kept positions and the pooled
-first token get matches the live transformers 4.39.3 reference; the positions left out get zeros."""
+"""Skipping padding (`config.unpad_inputs`): every layer on kept positions only. What the kept positions and the
+pooled first token get matches the live transformers 4.39.3 reference; the positions left out get zeros."""
 
 from __future__ import annotations
 
@@ -169,6 +169,47 @@ def test_pad_and_unpad_place_rows_where_the_mask_says():
     assert not unpadded.complete and Unpadded.from_keep(torch.ones(2, 3, dtype=torch.bool)).complete
 
 
-def test_the_option_must_be_a_boolean():
+def rows_computed(model: torch.nn.Module, grad: bool = False, **inputs) -> int:
+    """How many positions the first encoder layer ran on."""
+    seen = []
+    layer = model.base_model.encoder.layers[0]
+    handle = layer.norm1.register_forward_pre_hook(lambda module, args: seen.append(args[0].shape[:-1].numel()))
+    try:
+        with torch.set_grad_enabled(grad):
+            model(**inputs)
+    finally:
+        handle.remove()
+    return seen[0]
+
+
+@pytest.mark.parametrize("head", ["sequence", "choice"])
+def test_by_default_only_the_heads_reading_the_first_token_skip_padding(head):
+    ids = torch.randint(3, 300, (4, 48), generator=torch.Generator().manual_seed(6))
+    mask = (torch.arange(48)[None, :] < torch.tensor([[48], [20], [10], [30]])).long()  # 21 masked per row
+    ids = ids.masked_fill(mask == 0, 1)
+    kept = int(computed(mask).sum())
+    classes = {"sequence": erniem.ErnieMForSequenceClassification, "choice": erniem.ErnieMForMultipleChoice}
+    flat = {"input_ids": ids, "attention_mask": mask}
+    inputs = flat
+    if head == "choice":  # (batch, choices, seq): two questions with two choices each
+        inputs = {name: value.view(2, 2, -1) for name, value in flat.items()}
+    torch.manual_seed(0)
+    pooled = classes[head](erniem.ErnieMConfig(**DIMENSIONS)).eval()
+    assert pooled.config.unpad_inputs is None
+    assert rows_computed(pooled, **inputs) == kept
+    assert rows_computed(pooled, **inputs, output_hidden_states=True) == ids.numel()  # states cover every position
+    assert rows_computed(pooled, grad=True, **inputs) == ids.numel()  # not under autograd unless asked
+    little = mask.clone()
+    little[1:, :33] = 1  # 15 masked per row: too few to gain from running attention row by row
+    shaped = {**inputs, "attention_mask": little.view(inputs["attention_mask"].shape)}
+    assert rows_computed(pooled, **shaped) == ids.numel()
+    pooled.config.unpad_inputs = False
+    assert rows_computed(pooled, **inputs) == ids.numel()
+    for per_position in (erniem.ErnieMModel, erniem.ErnieMForTokenClassification):
+        assert rows_computed(per_position(erniem.ErnieMConfig(**DIMENSIONS)).eval(), **flat) == ids.numel()
+
+
+def test_the_option_must_be_a_boolean_or_none():
+    assert erniem.ErnieMConfig(**DIMENSIONS).unpad_inputs is None
     with pytest.raises(ValueError, match="unpad_inputs"):
         erniem.ErnieMConfig(**DIMENSIONS, unpad_inputs="yes")

@@ -40,8 +40,11 @@ class ErnieMConfig(PreTrainedConfig):
               as transformers 4.x did; what the hub checkpoints expect.
             - `"paddlenlp"`: keys equal to id 0 (`[CLS]`) are masked with -1e4 and `[PAD]` is attended, as
               PaddleNLP's ErnieM and UIE-M do; what converted UIE-M checkpoints were trained with.
-        unpad_inputs: Run the per-token layers on the positions a 2-D attention mask keeps only (see
-            `erniem.unpadding`): faster on padded batches; the positions left out get zero states.
+        unpad_inputs: Run the layers on the positions a 2-D attention mask keeps only (see `erniem.unpadding`):
+            faster on padded batches; the positions left out get zero states. `None` (default): in inference
+            where nothing returned depends on them, that is in the heads that read the pooled first token alone
+            (sequence classification, multiple choice) unless hidden states are returned; `True`: in every
+            call, training included; `False`: never.
     """
 
     model_type = "ernie_m"
@@ -65,7 +68,7 @@ class ErnieMConfig(PreTrainedConfig):
         is_decoder: bool = False,
         act_dropout: float | None = 0.0,
         mask_convention: MaskConvention = "transformers",
-        unpad_inputs: bool = False,
+        unpad_inputs: bool | None = None,
         **kwargs,
     ):
         classifier_dropout = kwargs.pop("dropout", classifier_dropout)  # the documented alias
@@ -118,8 +121,8 @@ class ErnieMConfig(PreTrainedConfig):
             raise ValueError(f"`layer_norm_eps` must be positive, got {self.layer_norm_eps!r}.")
         if self.is_decoder:
             raise ValueError("ERNIE-M is an encoder: `is_decoder=True` is not supported.")
-        if not isinstance(self.unpad_inputs, bool):
-            raise ValueError(f"`unpad_inputs` must be True or False, got {self.unpad_inputs!r}.")
+        if self.unpad_inputs is not None and not isinstance(self.unpad_inputs, bool):
+            raise ValueError(f"`unpad_inputs` must be None, True or False, got {self.unpad_inputs!r}.")
         if self.mask_convention not in get_args(MaskConvention):
             raise ValueError(
                 f"`mask_convention` must be one of {get_args(MaskConvention)}, got {self.mask_convention!r}."
