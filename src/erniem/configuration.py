@@ -43,7 +43,8 @@ class ErnieMConfig(PreTrainedConfig):
         unpad_inputs: Run the layers on the positions a 2-D attention mask keeps only (see `erniem.unpadding`):
             faster on padded batches; the positions left out get zero states. `None` (default): in inference
             where nothing returned depends on them, that is in the heads that read the pooled first token alone
-            (sequence classification, multiple choice) unless hidden states are returned; `True`: in every
+            (sequence classification, multiple choice) unless hidden states are returned, when the mask hides
+            enough positions to pay (`modeling.AUTO_UNPAD_MASKED_PER_SEQUENCE` per sequence); `True`: in every
             call, training included; `False`: never.
     """
 

@@ -512,17 +512,19 @@ class ErnieMModel(ErnieMPreTrainedModel):
             eager_attention_forward if implementation == "eager" else ALL_ATTENTION_FUNCTIONS[implementation]
         )
         keep = self._keep_mask(input_ids, attention_mask, batch_size, seq_length, prefix_length)
-        if implementation.startswith("flash"):
+        unpad_inputs = config.unpad_inputs is True if unpad_inputs is None else unpad_inputs
+        unpadded = None
+        if unpad_inputs and not (output_attentions or use_cache):  # those cover every position
+            unpadded = self._unpadded(attention_mask, keep, prefix_length)
+        if unpadded is not None:
+            extended_mask = None  # attention runs sequence by sequence over the kept keys alone
+        elif implementation.startswith("flash"):
             if attention_mask is not None and attention_mask.dim() == 4:
                 raise ValueError(f"{implementation} takes a 2-D attention mask, not a 4-D one.")
             extended_mask = keep.to(torch.int32) if keep is not None else None  # (batch, prefix + seq)
         else:
             extended_mask = self._additive_mask(attention_mask, keep, embedding_output.dtype)
 
-        unpad_inputs = config.unpad_inputs is True if unpad_inputs is None else unpad_inputs
-        unpadded = None
-        if unpad_inputs and not (output_attentions or use_cache):  # those cover every position
-            unpadded = self._unpadded(attention_mask, keep, prefix_length)
         sequence_output, hidden_states, attentions, key_values = self.encoder(
             unpadded.unpad(embedding_output) if unpadded is not None else embedding_output,
             attention_interface=attention_interface,

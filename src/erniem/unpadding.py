@@ -9,8 +9,8 @@ The kept positions get the same states as in the padded run (up to float roundin
 fewer rows, the softmax over the kept keys alone), and the first position of every row is always computed, so
 the pooled output is the same too, left padding included. The positions left out get zeros in
 `last_hidden_state` and `hidden_states`, where the padded run has the states of pad tokens that nothing
-attends to; heads read their logits from those zeros. That is the one difference, and the reason the option
-is off by default.
+attends to; heads read their logits from those zeros. That is the one difference, and the reason models that
+return per-position outputs compute every position by default.
 """
 
 from __future__ import annotations
