@@ -10,7 +10,8 @@ forward). The "unpadded" runtimes set `config.unpad_inputs` (every layer skips t
 get zero states), so their share of the ceiling, which counts B·S positions, can pass 100%. The "classifier"
 runtimes run the sequence-classification head (3 labels) instead of the bare encoder, compared with the
 reference's classifier: the default path of the most common task, where erniem skips padding without being
-asked (the logits read the first token alone).
+asked (the logits read the first token alone), and the ONNX Runtime backend runs rows of similar length
+together, each group cut after its last attended position.
 
 Every runtime lives in its own worker process (the reference in its own virtualenv), built once; the workers take
 turns, shape by shape and round by round, so that drift in the machine's speed reaches all of them alike. A round is
@@ -25,7 +26,7 @@ between rounds; "ceiling tok/s" divides it by the model's matmul FLOPs per token
 attention products at that length), so "of ceiling" tells how much of the hardware a runtime uses.
 
 Writes results.json, results.md and results.png (tokens/s by runtime and shape; needs matplotlib) into
-`--output` (default artifacts/benchmarks) and prints the table. `--quick` (about 4 minutes): base size,
+`--output` (default artifacts/benchmarks) and prints the table. `--quick` (about 5 minutes): base size,
 8×128 and 32×128, the reference, fp32 and bf16 sdpa, padded and unpadded, and the fp32 classifiers.
 """
 
@@ -71,11 +72,12 @@ RUNTIMES = {
     REFERENCE_CLASSIFIER: ("reference", "float32", "eager", ("classifier",)),
     "erniem fp32 sdpa classifier": ("erniem", "float32", "sdpa", ("classifier",)),
     "erniem bf16 sdpa classifier": ("erniem", "bfloat16", "sdpa", ("classifier",)),
+    "onnxruntime fp32 classifier": ("onnxruntime", "float32", "eager", ("classifier",)),
     "erniem bf16 eager": ("erniem", "bfloat16", "eager", ()),
     "erniem fp16 sdpa": ("erniem", "float16", "sdpa", ()),
     "erniem bf16 flash-attn 2": ("erniem", "bfloat16", "flash_attention_2", ()),
 }
-CPU_RUNTIMES = list(RUNTIMES)[:13]
+CPU_RUNTIMES = list(RUNTIMES)[:14]
 GPU_RUNTIMES = [
     "erniem fp32 sdpa",
     "erniem bf16 eager",
@@ -94,13 +96,14 @@ QUICK = dict(
         "erniem bf16 sdpa unpadded",
         REFERENCE_CLASSIFIER,
         "erniem fp32 sdpa classifier",
+        "onnxruntime fp32 classifier",
     ],
 )
 # runtimes measured at base size only (each shape compiles or exports anew: minutes at large size; unpadding
 # saves the same share of the work at either size)
 BASE_ONLY = {"erniem bf16 compiled", "erniem int8 (torchao)", "erniem int8 (torchao) unpadded", "onnxruntime fp32",
              "erniem fp32 sdpa unpadded", "erniem bf16 sdpa unpadded", REFERENCE_CLASSIFIER,
-             "erniem fp32 sdpa classifier", "erniem bf16 sdpa classifier"}  # fmt: skip
+             "erniem fp32 sdpa classifier", "erniem bf16 sdpa classifier", "onnxruntime fp32 classifier"}  # fmt: skip
 ROUND_SECONDS = 2.0  # timed forwards per round: as many as fit, within [3, 20]
 
 
@@ -152,7 +155,8 @@ def build_model(runtime: str, size: str, device: str, workdir: Path):
 
         model.save_pretrained(workdir / "model")
         del model
-        session = OnnxRuntimeModel.from_pretrained(export_onnx(workdir / "model", workdir / "onnx", task="base"))
+        task = "sequence-classification" if "classifier" in options else "base"
+        session = OnnxRuntimeModel.from_pretrained(export_onnx(workdir / "model", workdir / "onnx", task=task))
         return lambda ids, mask: session(input_ids=ids, attention_mask=mask)
     model = model.to(device=device, dtype=dtype)
     if "compile" in options:

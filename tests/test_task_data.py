@@ -3,11 +3,14 @@ counted (or raised), with the summary line a run prints."""
 
 from __future__ import annotations
 
+import itertools
+import random
+
 import pytest
 from tests.conftest import small
 
 import erniem
-from erniem.tasks.batching import length_batches
+from erniem.tasks.batching import length_batches, length_groups
 from erniem.tasks.classification import encode_texts
 from erniem.tasks.labels import config_label2id
 from erniem.tasks.multiple_choice import encode_training as encode_choice_training
@@ -20,6 +23,42 @@ def test_length_batches_sort_by_length_and_keep_order_on_ties():
     assert length_batches([5, 1, 3, 1, 9], 2) == [[1, 3], [2, 0], [4]]
     with pytest.raises(ValueError, match="batch_size"):
         length_batches([1], 0)
+
+
+def split_cost(lengths: list[int], groups: list[list[int]], group_cost: int) -> int:
+    return sum(len(group) * max(lengths[index] for index in group) + group_cost for group in groups)
+
+
+def least_split_cost(lengths: list[int], group_cost: int) -> int:
+    """Every way of cutting the sorted lengths into runs, tried."""
+    ordered = sorted(lengths)
+    costs = []
+    for cuts in itertools.product([False, True], repeat=len(ordered) - 1):
+        runs, run = [], [ordered[0]]
+        for length, cut in zip(ordered[1:], cuts, strict=True):
+            if cut:
+                runs.append(run)
+                run = []
+            run.append(length)
+        costs.append(sum(len(run) * run[-1] + group_cost for run in runs + [run]))
+    return min(costs)
+
+
+def test_length_groups_split_at_the_least_cost_every_split_gives():
+    generator = random.Random(0)
+    for _ in range(200):
+        lengths = [generator.randint(1, 40) for _length in range(generator.randint(1, 9))]
+        group_cost = generator.choice([0, 3, 16, 100])
+        groups = length_groups(lengths, group_cost)
+        assert sorted(index for group in groups for index in group) == list(range(len(lengths)))
+        flat = [lengths[index] for group in groups for index in group]
+        assert flat == sorted(lengths)
+        assert split_cost(lengths, groups, group_cost) == least_split_cost(lengths, group_cost), (lengths, group_cost)
+    assert length_groups([5, 3, 5, 1, 100], 0) == [[3], [1], [0, 2], [4]]  # equal lengths together, input order
+    assert length_groups([5, 3, 5, 1, 100], 1000) == [[3, 1, 0, 2, 4]]
+    assert length_groups([], 4) == []
+    with pytest.raises(ValueError, match="group_cost"):
+        length_groups([1], -1)
 
 
 def test_skipped_counts_reasons_or_raises():

@@ -55,6 +55,8 @@ class TaskSpec:
         axes: names of the input axes, e.g. ("batch", "sequence").
         mask: "binary": an int64 0/1 `attention_mask` shaped like `input_ids`; "additive": a float32
             (batch, 1, 1, sequence) mask added to the attention logits, plus a `position_ids` input.
+        pooled: the outputs hold one value per sequence, read from its first position, and none per position,
+            so a sequence's masked positions after its last attended one change nothing returned.
     """
 
     head: type[ErnieMPreTrainedModel]
@@ -62,6 +64,7 @@ class TaskSpec:
     outputs: tuple[str, ...]
     axes: tuple[str, ...] = ("batch", "sequence")
     mask: MaskKind = "binary"
+    pooled: bool = False
 
     @property
     def inputs(self) -> tuple[str, ...]:
@@ -71,13 +74,19 @@ class TaskSpec:
 
 TASKS: dict[str, TaskSpec] = {
     "base": TaskSpec(ErnieMModel, ErnieMModelOutput, ("last_hidden_state", "pooler_output")),
-    "sequence-classification": TaskSpec(ErnieMForSequenceClassification, SequenceClassifierOutput, ("logits",)),
+    "sequence-classification": TaskSpec(
+        ErnieMForSequenceClassification, SequenceClassifierOutput, ("logits",), pooled=True
+    ),
     "token-classification": TaskSpec(ErnieMForTokenClassification, TokenClassifierOutput, ("logits",)),
     "question-answering": TaskSpec(
         ErnieMForQuestionAnswering, QuestionAnsweringModelOutput, ("start_logits", "end_logits")
     ),
     "multiple-choice": TaskSpec(
-        ErnieMForMultipleChoice, MultipleChoiceModelOutput, ("logits",), axes=("batch", "num_choices", "sequence")
+        ErnieMForMultipleChoice,
+        MultipleChoiceModelOutput,
+        ("logits",),
+        axes=("batch", "num_choices", "sequence"),
+        pooled=True,
     ),
     "information-extraction": TaskSpec(
         ErnieMForInformationExtraction, InformationExtractionOutput, ("start_logits", "end_logits"), mask="additive"

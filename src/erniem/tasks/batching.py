@@ -22,6 +22,35 @@ def length_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
     return [order[first : first + batch_size] for first in range(0, len(order), batch_size)]
 
 
+def length_groups(lengths: Sequence[int], group_cost: int) -> list[list[int]]:
+    """Indices split into groups of similar length, for running each group padded to its own longest row.
+
+    The split minimises the positions computed, `len(group) * longest` summed over the groups, counting each
+    group as `group_cost` more positions (what one more call costs); groups come in order of length, a group's
+    indices in order of length and, among equal lengths, in input order.
+    """
+    if group_cost < 0:
+        raise ValueError(f"group_cost must not be negative, got {group_cost}")
+    order = sorted(range(len(lengths)), key=lambda index: lengths[index])
+    # Groups split only between different lengths: `bounds` holds 0 and the end of each run of equal lengths.
+    bounds = [0] + [
+        end for end in range(1, len(order) + 1) if end == len(order) or lengths[order[end]] != lengths[order[end - 1]]
+    ]
+    best = [0]  # best[k]: the least cost of the rows before bounds[k]
+    first = [0]  # first[k]: where the last group of that split starts, as an index into `bounds`
+    for k in range(1, len(bounds)):
+        longest = lengths[order[bounds[k] - 1]]
+        costs = [best[j] + (bounds[k] - bounds[j]) * longest + group_cost for j in range(k)]
+        best.append(min(costs))
+        first.append(costs.index(best[k]))
+    groups = []
+    k = len(bounds) - 1
+    while k:
+        groups.append(order[bounds[first[k]] : bounds[k]])
+        k = first[k]
+    return groups[::-1]
+
+
 def pad_rows(rows: Sequence[Sequence[int]], pad_token_id: int) -> dict[str, torch.Tensor]:
     """`input_ids` (rows, longest) padded with `pad_token_id`, and the 0/1 `attention_mask`."""
     ids = torch.full((len(rows), max(len(row) for row in rows)), pad_token_id, dtype=torch.long)
