@@ -421,7 +421,7 @@ def main() -> None:
     default_python = os.environ.get("ERNIEM_REFERENCE_PYTHON", str(ROOT / ".venv-ref" / "bin" / "python"))
     parser.add_argument("--reference-python", type=Path, default=Path(default_python))
     parser.add_argument("--output", type=Path, default=ROOT / "artifacts" / "benchmarks")
-    parser.add_argument("--quick", action="store_true", help="base size, 8x128 and 32x128, seven runtimes")
+    parser.add_argument("--quick", action="store_true", help="base size, 8x128 and 32x128, eight runtimes")
     parser.add_argument("--rounds", type=int, help="rounds per shape (default 3; 2 with --quick)")
     parser.add_argument("--device", default="cpu", help="cpu, or cuda (erniem runtimes only, no reference)")
     parser.add_argument("--worker", choices=list(RUNTIMES), help=argparse.SUPPRESS)
