@@ -138,9 +138,9 @@ class OnnxRuntimeModel:
         """The graph's outputs; a pooled task's rows run in groups of similar length (`length_groups`), each
         group without the positions after its sequences' last attended one, as they change nothing returned."""
         names = list(self.spec.outputs)
-        if not self.spec.pooled:
-            return self.session.run(names, feeds)
         keep = feeds["attention_mask"] != 0  # (batch, sequence) or (batch, num_choices, sequence)
+        if not self.spec.pooled or keep.size == 0:
+            return self.session.run(names, feeds)
         seq_length = keep.shape[-1]
         sequences = keep.reshape(-1, seq_length)
         # A sequence attending to nothing spreads its attention over every position: it needs them all.
