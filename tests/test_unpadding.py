@@ -209,6 +209,21 @@ def test_by_default_only_the_heads_reading_the_first_token_skip_padding(head):
         assert rows_computed(per_position(erniem.ErnieMConfig(**DIMENSIONS)).eval(), **flat) == ids.numel()
 
 
+@pytest.mark.parametrize("head", [erniem.ErnieMForSequenceClassification, erniem.ErnieMForMultipleChoice])
+def test_compiled_heads_run_padded_by_default_in_one_graph(head):
+    """Under torch.compile the default computes every position: the kept positions change from batch to batch."""
+    ids = torch.randint(3, 300, (4, 48), generator=torch.Generator().manual_seed(6))
+    mask = (torch.arange(48)[None, :] < torch.tensor([[48], [20], [10], [30]])).long()  # 21 masked per row
+    inputs = {"input_ids": ids.masked_fill(mask == 0, 1), "attention_mask": mask}
+    if head is erniem.ErnieMForMultipleChoice:
+        inputs = {name: value.view(2, 2, -1) for name, value in inputs.items()}
+    torch.manual_seed(0)
+    model = head(erniem.ErnieMConfig(**DIMENSIONS)).eval()
+    compiled = torch.compile(model, backend="eager", fullgraph=True)  # a graph break raises
+    with torch.inference_mode():
+        torch.testing.assert_close(compiled(**inputs).logits, model(**inputs).logits, atol=1e-5, rtol=0)
+
+
 def test_the_option_must_be_a_boolean_or_none():
     assert erniem.ErnieMConfig(**DIMENSIONS).unpad_inputs is None
     with pytest.raises(ValueError, match="unpad_inputs"):

@@ -652,11 +652,15 @@ def _unpad_pooled(config: ErnieMConfig, output_hidden_states: bool | None, atten
 
     Not under autograd by default: there the per-sequence attention adds graph nodes per sequence, and with
     many short sequences a training step ran no faster than padded (base size, fp32: 64×32 1.01×, 16×128 1.15×).
+    Nor under `torch.compile`: the kept positions change from batch to batch, and each new set of them would be
+    compiled anew.
     """
     if config.unpad_inputs is not None:
         return config.unpad_inputs
     wants_states = config.output_hidden_states if output_hidden_states is None else output_hidden_states
-    if wants_states or torch.is_grad_enabled() or attention_mask is None or attention_mask.dim() != 2:
+    if wants_states or torch.is_grad_enabled() or torch.compiler.is_compiling():
+        return False
+    if attention_mask is None or attention_mask.dim() != 2:
         return False
     return int((attention_mask == 0).sum()) >= AUTO_UNPAD_MASKED_PER_SEQUENCE * attention_mask.shape[0]
 
