@@ -182,11 +182,16 @@ def rows_computed(model: torch.nn.Module, grad: bool = False, **inputs) -> int:
     return seen[0]
 
 
+def masked_batch() -> tuple[torch.Tensor, torch.Tensor]:
+    """Four [PAD]-padded rows of 48 positions (lengths 48, 20, 10, 30: 21 masked per row) and their mask."""
+    ids = torch.randint(3, 300, (4, 48), generator=torch.Generator().manual_seed(6))
+    mask = (torch.arange(48)[None, :] < torch.tensor([[48], [20], [10], [30]])).long()
+    return ids.masked_fill(mask == 0, 1), mask
+
+
 @pytest.mark.parametrize("head", ["sequence", "choice"])
 def test_by_default_only_the_heads_reading_the_first_token_skip_padding(head):
-    ids = torch.randint(3, 300, (4, 48), generator=torch.Generator().manual_seed(6))
-    mask = (torch.arange(48)[None, :] < torch.tensor([[48], [20], [10], [30]])).long()  # 21 masked per row
-    ids = ids.masked_fill(mask == 0, 1)
+    ids, mask = masked_batch()
     kept = int(computed(mask).sum())
     classes = {"sequence": erniem.ErnieMForSequenceClassification, "choice": erniem.ErnieMForMultipleChoice}
     flat = {"input_ids": ids, "attention_mask": mask}
@@ -212,9 +217,8 @@ def test_by_default_only_the_heads_reading_the_first_token_skip_padding(head):
 @pytest.mark.parametrize("head", [erniem.ErnieMForSequenceClassification, erniem.ErnieMForMultipleChoice])
 def test_compiled_heads_run_padded_by_default_in_one_graph(head):
     """Under torch.compile the default computes every position: the kept positions change from batch to batch."""
-    ids = torch.randint(3, 300, (4, 48), generator=torch.Generator().manual_seed(6))
-    mask = (torch.arange(48)[None, :] < torch.tensor([[48], [20], [10], [30]])).long()  # 21 masked per row
-    inputs = {"input_ids": ids.masked_fill(mask == 0, 1), "attention_mask": mask}
+    ids, mask = masked_batch()
+    inputs = {"input_ids": ids, "attention_mask": mask}
     if head is erniem.ErnieMForMultipleChoice:
         inputs = {name: value.view(2, 2, -1) for name, value in inputs.items()}
     torch.manual_seed(0)

@@ -138,17 +138,17 @@ class OnnxRuntimeModel:
         """The graph's outputs; a pooled task's rows run in groups of similar length (`length_groups`), each
         group without the positions after its sequences' last attended one, as they change nothing returned."""
         names = list(self.spec.outputs)
-        keep = feeds["attention_mask"] != 0  # (batch, sequence) or (batch, num_choices, sequence)
-        if not self.spec.pooled or keep.size == 0:
+        if not self.spec.pooled or feeds["attention_mask"].size == 0:
             return self.session.run(names, feeds)
+        keep = feeds["attention_mask"] != 0  # (batch, sequence) or (batch, num_choices, sequence)
         seq_length = keep.shape[-1]
         sequences = keep.reshape(-1, seq_length)
         # A sequence attending to nothing spreads its attention over every position: it needs them all.
         needed = np.where(sequences.any(axis=1), seq_length - np.argmax(sequences[:, ::-1], axis=1), seq_length)
         needed = needed.reshape(keep.shape[0], -1).max(axis=1)  # a row's choices run together
-        choices = sequences.shape[0] // max(1, keep.shape[0])
+        choices = sequences.shape[0] // keep.shape[0]
         groups = length_groups((needed * choices).tolist(), LENGTH_GROUP_COST)  # in positions computed
-        if len(groups) <= 1 and (not groups or needed.max() == seq_length):
+        if len(groups) == 1 and needed.max() == seq_length:
             return self.session.run(names, feeds)
         outputs = None
         for rows in groups:
