@@ -26,7 +26,8 @@ _QUANTIZATIONS = {"int8": _int8_config}
 
 
 def optimize(model: nn.Module, quantize: Quantization | None = None, compile: bool = False) -> nn.Module:
-    """Return `model`, in eval mode, prepared for inference (quantization happens in place).
+    """Return `model`, in eval mode and with its weights frozen (`requires_grad_(False)`, which lets the fused CPU
+    path keep them in oneDNN's layout: `cpu_fusion`), prepared for inference (quantization happens in place).
 
     Args:
         model: an erniem model or head, on the device and in the dtype it will run in.
@@ -38,7 +39,7 @@ def optimize(model: nn.Module, quantize: Quantization | None = None, compile: bo
     """
     if quantize is not None and quantize not in _QUANTIZATIONS:
         raise ValueError(f"quantize must be one of {sorted(_QUANTIZATIONS)} or None, got {quantize!r}.")
-    model = model.eval()
+    model = model.eval().requires_grad_(False)
     if quantize is not None:
         from torchao.quantization import quantize_
 

@@ -8,10 +8,20 @@ the fused layer is also closer to fp32 than the unfused one, which rounds to bf1
 saving is smaller (a few percent) and the results differ from the unfused layer's by float rounding only
 (about 1e-6 relative, as sdpa differs from eager attention).
 
-Two measured choices suit the kernels oneDNN (torch 2.13) runs on AMX, in bf16: the query, key and value
-projections run as one product over their weights concatenated on the fly (`grouped_linear`: at 1,024 rows
-one 2,304-wide product takes about half the time of three 768-wide ones, and concatenating costs 0.2 ms), and
-products at most 1,024 wide over 513 to 1,024 rows run in 256-row pieces, about 1.5x faster than in one call.
+Weights that do not require grad (`model.requires_grad_(False)`, which `erniem.acceleration.optimize` does for
+`UIEPipeline.from_pretrained` and the CLI) are laid out once in oneDNN's blocked format and kept (`packed_weight`),
+for products of at most 2,048 rows, instead of being reordered by every call: on the encoder of base size
+(`benchmarks/packing.py`), 1.23x (bf16) and 1.13x (fp32) faster at 1x16, 1.08x and 1.03x at 8x128; above 2,048 rows
+packing measured no faster. The copies cost the size of the linear weights again (base: 162 MiB in bf16, 324 MiB in
+fp32); they are made on the first fused forward, made anew when a weight is replaced or changed in place (its
+version counter), and freed with the model. Trainable weights are never kept packed: an optimizer may update them
+without a trace in the version counter (torch's fused AdamW does), and so may writes through `.data`.
+
+Two more measured choices suit the kernels oneDNN (torch 2.13) runs on AMX: the query, key and value
+projections run as one product over their concatenated weights where those are kept packed, or in bf16 from 512
+rows on (`grouped_linear`: at 1,024 rows in bf16 one 2,304-wide product takes about half the time of three
+768-wide ones), and bf16 products at most 1,024 wide over 513 to 1,024 rows run in 256-row pieces, about 1.5x
+faster than in one call.
 
 The encoder layer asks `applies` before each forward: autograd, training, `torch.compile` (which fuses on its
 own), other devices and dtypes, adapters (LoRA), quantized or hooked linear layers all keep the plain path,
@@ -22,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import weakref
 from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
 
@@ -35,6 +46,10 @@ POST_OPS = {"gelu": ("gelu", "none"), "relu": ("relu", "")}
 _NARROW, _SLOW_ROWS, _PIECE_ROWS = 1024, (512, 1024), 256
 _STACK_ROWS = 512
 _ENABLED: ContextVar[bool] = ContextVar("erniem_cpu_fusion", default=True)
+# the row count oneDNN lays the weights out for, and the most rows for which the packed layout is used
+_PACK_ROWS, _PACK_MAX_ROWS = 1024, 2048
+# module -> (what its weights were when packed, those weights, the packed weight); an entry goes with its module
+_PACKED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 @contextlib.contextmanager
@@ -114,20 +129,48 @@ def linear(
 def _linear(
     module: nn.Linear, inputs: torch.Tensor, activation: str | None, residual: torch.Tensor | None
 ) -> torch.Tensor:
+    packable = _packable([module.weight], inputs.numel() // inputs.shape[-1])
+    weight = packed_weight(module, [module.weight]) if packable else module.weight
     if residual is not None:
-        return torch.ops.mkldnn._linear_pointwise.binary(inputs, residual, module.weight, module.bias, "add")
+        return torch.ops.mkldnn._linear_pointwise.binary(inputs, residual, weight, module.bias, "add")
     post_op, algorithm = POST_OPS[activation] if activation is not None else ("none", "")
-    return torch.ops.mkldnn._linear_pointwise(inputs, module.weight, module.bias, post_op, [], algorithm)
+    return torch.ops.mkldnn._linear_pointwise(inputs, weight, module.bias, post_op, [], algorithm)
 
 
 def grouped_linear(linears: Sequence[nn.Linear], inputs: torch.Tensor) -> tuple[torch.Tensor, ...]:
-    """`tuple(linear(inputs) for linear in linears)`, in bf16 from _STACK_ROWS rows on as views of one oneDNN call
-    over the concatenated weights (below, concatenating the weights costs more than the wider product saves; in
-    fp32 the wider product saves about what concatenating the weights and splitting the output cost)."""
+    """`tuple(linear(inputs) for linear in linears)`, as views of one oneDNN call over the concatenated weights
+    where they are kept packed, or in bf16 from _STACK_ROWS rows on (below, and in fp32, concatenating the weights
+    at every call costs about what the wider product saves)."""
+    weights = [module.weight for module in linears]
     rows = inputs.numel() // inputs.shape[-1]
-    if inputs.dtype != torch.bfloat16 or rows < _STACK_ROWS:
+    if _packable(weights, rows):
+        weight = packed_weight(linears[0], weights)
+    elif inputs.dtype == torch.bfloat16 and rows >= _STACK_ROWS:
+        weight = torch.cat(weights)
+    else:
         return tuple(linear(module, inputs) for module in linears)
-    weight = torch.cat([module.weight for module in linears])
-    biases = [module.bias if module.bias is not None else weight.new_zeros(module.out_features) for module in linears]
+    biases = [
+        module.bias if module.bias is not None else module.weight.new_zeros(module.out_features) for module in linears
+    ]
     stacked = torch.ops.mkldnn._linear_pointwise(inputs, weight, torch.cat(biases), "none", [], "")
     return stacked.split([module.out_features for module in linears], dim=-1)
+
+
+def _packable(weights: list[torch.Tensor], rows: int) -> bool:
+    """Whether a product over `rows` rows may use `weights` kept packed: not above _PACK_MAX_ROWS rows (where the
+    packed layout measured no faster), and only weights that require no grad and have a version counter (an
+    inference tensor, made under `torch.inference_mode`, has none to tell a change by)."""
+    return rows <= _PACK_MAX_ROWS and not any(weight.requires_grad or weight.is_inference() for weight in weights)
+
+
+def packed_weight(owner: nn.Module, weights: list[torch.Tensor]) -> torch.Tensor:
+    """`weights` concatenated along the output features in oneDNN's layout, kept for `owner` while none of them is
+    replaced or changed in place (the caller checked `_packable`)."""
+    state = [(weight.untyped_storage().data_ptr(), weight.storage_offset(), weight._version) for weight in weights]
+    state += [(weight.dtype, weight.shape) for weight in weights]
+    entry = _PACKED.get(owner)
+    if entry is None or entry[0] != state:
+        weight = weights[0] if len(weights) == 1 else torch.cat(weights)
+        # the entry holds `weights` so that no other tensor can take their memory (and data_ptr) while it stands
+        entry = _PACKED[owner] = (state, weights, torch.ops.mkldnn._reorder_linear_weight(weight, _PACK_ROWS))
+    return entry[2]
