@@ -256,3 +256,20 @@ def test_trainable_weights_are_never_kept_packed():
             expected = trained(ids, attention_mask=mask).last_hidden_state
     assert not any(module in cpu_fusion._PACKED for module in trained.modules())
     torch.testing.assert_close(output, expected, atol=1e-5, rtol=1e-5)
+
+
+def test_packed_weights_are_dropped_when_the_model_moves():
+    ids, mask = batch()
+    fused = optimize(model())
+    with torch.inference_mode():
+        fused(ids, attention_mask=mask)
+    assert fused.encoder.layers[0].linear1 in cpu_fusion._PACKED
+    bf16 = fused.to(torch.bfloat16)
+    assert not any(module in cpu_fusion._PACKED for module in fused.modules())
+    with torch.inference_mode():
+        output = bf16(ids, attention_mask=mask).last_hidden_state
+        with cpu_fusion.plain_kernels():
+            expected = bf16(ids, attention_mask=mask).last_hidden_state
+    assert bf16.encoder.layers[0].linear1 in cpu_fusion._PACKED
+    keep = mask.bool()
+    torch.testing.assert_close(output[keep], expected[keep], atol=0.1, rtol=0.05)

@@ -14,8 +14,9 @@ for products of at most 2,048 rows, instead of being reordered by every call: on
 (`benchmarks/packing.py`), 1.23x (bf16) and 1.13x (fp32) faster at 1x16, 1.08x and 1.03x at 8x128; above 2,048 rows
 packing measured no faster. The copies cost the size of the linear weights again (base: 162 MiB in bf16, 324 MiB in
 fp32); they are made on the first fused forward, made anew when a weight is replaced or changed in place (its
-version counter), and freed with the model. Trainable weights are never kept packed: an optimizer may update them
-without a trace in the version counter (torch's fused AdamW does), and so may writes through `.data`.
+version counter), dropped when the encoder layer is moved or converted (`.to()`), and freed with the model.
+Trainable weights are never kept packed: an optimizer may update them without a trace in the version counter
+(torch's fused AdamW does), and so may writes through `.data`.
 
 Two more measured choices suit the kernels oneDNN (torch 2.13) runs on AMX: the query, key and value
 projections run as one product over their concatenated weights where those are kept packed, or in bf16 from 512
@@ -33,7 +34,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextvars import ContextVar
 
 import torch
@@ -161,6 +162,12 @@ def _packable(weights: list[torch.Tensor], rows: int) -> bool:
     packed layout measured no faster), and only weights that require no grad and have a version counter (an
     inference tensor, made under `torch.inference_mode`, has none to tell a change by)."""
     return rows <= _PACK_MAX_ROWS and not any(weight.requires_grad or weight.is_inference() for weight in weights)
+
+
+def release(modules: Iterable[nn.Module]) -> None:
+    """Drop the packed weights kept for `modules` (their memory is freed once nothing else holds it)."""
+    for module in modules:
+        _PACKED.pop(module, None)
 
 
 def packed_weight(owner: nn.Module, weights: list[torch.Tensor]) -> torch.Tensor:

@@ -351,6 +351,12 @@ class ErnieMEncoderLayer(GradientCheckpointingLayer):
         hidden_states = self.norm2(hidden_states + self.dropout2(feed_forward))
         return hidden_states, probs, key_value
 
+    def _apply(self, fn, recurse=True):
+        """Also drop the weights `cpu_fusion` keeps packed for this layer: `.to()`, `.half()`, `.cuda()` and the
+        like replace the weights, and the copies of the old ones would otherwise stay until the next forward on CPU."""
+        cpu_fusion.release(self._linears())
+        return super()._apply(fn, recurse)
+
     def _linears(self) -> list[nn.Module]:
         attention = self.self_attn.self_attn
         projections = [attention.q_proj, attention.k_proj, attention.v_proj, self.self_attn.out_proj]
