@@ -2,6 +2,7 @@
 machine's matmul ceiling, measured in one run.
 
     python benchmarks/run.py [--quick] [--output DIR] [--reference-python PY] [--device cuda]
+                             [--sizes SIZE ...] [--runtimes NAME ...]
 
 Models have random weights with the dimensions of ernie-m-base (768 wide, 12 layers) and ernie-m-large (1024,
 24). Each batch shape B×S (1×16, 8×128, 32×128, 4×512) is padded realistically: row 0 is S tokens long, the
@@ -11,7 +12,9 @@ get zero states), so their share of the ceiling, which counts B·S positions, ca
 runtimes run the sequence-classification head (3 labels) instead of the bare encoder, compared with the
 reference's classifier: the default path of the most common task, where erniem skips padding without being
 asked (the logits read the first token alone), and the ONNX Runtime backend runs rows of similar length
-together, each group cut after its last attended position.
+together, each group cut after its last attended position. The "frozen" runtimes are the model as
+`erniem.acceleration.optimize` leaves it for the CLI and `UIEPipeline` (weights frozen, so the fused CPU path
+keeps them packed: `erniem/cpu_fusion.py`); the others run trainable weights, as `from_pretrained` gives them.
 
 Every runtime lives in its own worker process (the reference in its own virtualenv), built once; the workers take
 turns, shape by shape and round by round, so that drift in the machine's speed reaches all of them alike. A round is
@@ -65,6 +68,8 @@ RUNTIMES = {
     "erniem bf16 sdpa": ("erniem", "bfloat16", "sdpa", ()),
     "erniem fp32 sdpa unpadded": ("erniem", "float32", "sdpa", ("unpad",)),
     "erniem bf16 sdpa unpadded": ("erniem", "bfloat16", "sdpa", ("unpad",)),
+    "erniem fp32 sdpa frozen": ("erniem", "float32", "sdpa", ("frozen",)),
+    "erniem bf16 sdpa frozen": ("erniem", "bfloat16", "sdpa", ("frozen",)),
     "erniem bf16 compiled": ("erniem", "bfloat16", "sdpa", ("compile",)),
     "erniem int8 (torchao)": ("erniem", "float32", "sdpa", ("int8", "compile")),
     "erniem int8 (torchao) unpadded": ("erniem", "float32", "sdpa", ("int8", "compile", "unpad")),
@@ -73,11 +78,12 @@ RUNTIMES = {
     "erniem fp32 sdpa classifier": ("erniem", "float32", "sdpa", ("classifier",)),
     "erniem bf16 sdpa classifier": ("erniem", "bfloat16", "sdpa", ("classifier",)),
     "onnxruntime fp32 classifier": ("onnxruntime", "float32", "eager", ("classifier",)),
+    "erniem fp32 sdpa classifier frozen": ("erniem", "float32", "sdpa", ("classifier", "frozen")),
+    "erniem bf16 sdpa classifier frozen": ("erniem", "bfloat16", "sdpa", ("classifier", "frozen")),
     "erniem bf16 eager": ("erniem", "bfloat16", "eager", ()),
     "erniem fp16 sdpa": ("erniem", "float16", "sdpa", ()),
     "erniem bf16 flash-attn 2": ("erniem", "bfloat16", "flash_attention_2", ()),
 }
-CPU_RUNTIMES = list(RUNTIMES)[:14]
 GPU_RUNTIMES = [
     "erniem fp32 sdpa",
     "erniem bf16 eager",
@@ -85,6 +91,8 @@ GPU_RUNTIMES = [
     "erniem fp16 sdpa",
     "erniem bf16 flash-attn 2",
 ]
+GPU_ONLY = {"erniem bf16 eager", "erniem fp16 sdpa", "erniem bf16 flash-attn 2"}
+CPU_RUNTIMES = [name for name in RUNTIMES if name not in GPU_ONLY]
 QUICK = dict(
     sizes=["base"],
     shapes=[(8, 128), (32, 128)],
@@ -103,7 +111,9 @@ QUICK = dict(
 # saves the same share of the work at either size)
 BASE_ONLY = {"erniem bf16 compiled", "erniem int8 (torchao)", "erniem int8 (torchao) unpadded", "onnxruntime fp32",
              "erniem fp32 sdpa unpadded", "erniem bf16 sdpa unpadded", REFERENCE_CLASSIFIER,
-             "erniem fp32 sdpa classifier", "erniem bf16 sdpa classifier", "onnxruntime fp32 classifier"}  # fmt: skip
+             "erniem fp32 sdpa classifier", "erniem bf16 sdpa classifier", "onnxruntime fp32 classifier",
+             "erniem fp32 sdpa frozen", "erniem bf16 sdpa frozen", "erniem fp32 sdpa classifier frozen",
+             "erniem bf16 sdpa classifier frozen"}  # fmt: skip
 ROUND_SECONDS = 2.0  # timed forwards per round: as many as fit, within [3, 20]
 
 
@@ -159,6 +169,12 @@ def build_model(runtime: str, size: str, device: str, workdir: Path):
         session = OnnxRuntimeModel.from_pretrained(export_onnx(workdir / "model", workdir / "onnx", task=task))
         return lambda ids, mask: session(input_ids=ids, attention_mask=mask)
     model = model.to(device=device, dtype=dtype)
+    if "frozen" in options:  # as `optimize` leaves it for the CLI and UIEPipeline: weights frozen, kept packed
+        from erniem.acceleration import optimize
+
+        model = optimize(model)
+        with torch.inference_mode():  # lay the packed weights out now: the model's memory, not the forward's
+            model(input_ids=torch.full((1, 16), 5, device=device))
     if "compile" in options:
         from erniem.acceleration import optimize
 
@@ -294,11 +310,11 @@ def flops_per_token(dimensions: dict, length: int) -> float:
 def run(arguments: argparse.Namespace) -> dict:
     import torch
 
-    sizes = QUICK["sizes"] if arguments.quick else list(SIZES)
+    sizes = arguments.sizes or (QUICK["sizes"] if arguments.quick else list(SIZES))
     shapes = QUICK["shapes"] if arguments.quick else SHAPES
-    runtimes = QUICK["runtimes"] if arguments.quick else CPU_RUNTIMES
+    runtimes = arguments.runtimes or (QUICK["runtimes"] if arguments.quick else CPU_RUNTIMES)
     if arguments.device != "cpu":
-        runtimes = [name for name in GPU_RUNTIMES if name in runtimes or not arguments.quick]
+        runtimes = [name for name in GPU_RUNTIMES if name in runtimes or not (arguments.quick or arguments.runtimes)]
         if importlib.util.find_spec("flash_attn") is None:
             print("# flash-attn is not installed: no flash_attention_2 run", file=sys.stderr)
             runtimes.remove("erniem bf16 flash-attn 2")
@@ -424,6 +440,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="base size, 8x128 and 32x128, eight runtimes")
     parser.add_argument("--rounds", type=int, help="rounds per shape (default 3; 2 with --quick)")
     parser.add_argument("--device", default="cpu", help="cpu, or cuda (erniem runtimes only, no reference)")
+    parser.add_argument("--sizes", nargs="+", choices=list(SIZES), help="only these sizes")
+    parser.add_argument("--runtimes", nargs="+", choices=list(RUNTIMES), help="only these runtimes")
     parser.add_argument("--worker", choices=list(RUNTIMES), help=argparse.SUPPRESS)
     parser.add_argument("--size", choices=list(SIZES), help=argparse.SUPPRESS)
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
