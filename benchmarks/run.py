@@ -168,16 +168,14 @@ def build_model(runtime: str, size: str, device: str, workdir: Path):
         task = "sequence-classification" if "classifier" in options else "base"
         session = OnnxRuntimeModel.from_pretrained(export_onnx(workdir / "model", workdir / "onnx", task=task))
         return lambda ids, mask: session(input_ids=ids, attention_mask=mask)
+    from erniem.acceleration import optimize
+
     model = model.to(device=device, dtype=dtype)
     if "frozen" in options:  # as `optimize` leaves it for the CLI and UIEPipeline: weights frozen, kept packed
-        from erniem.acceleration import optimize
-
         model = optimize(model)
         with torch.inference_mode():  # lay the packed weights out now: the model's memory, not the forward's
             model(input_ids=torch.full((1, 16), 5, device=device))
     if "compile" in options:
-        from erniem.acceleration import optimize
-
         model = optimize(model, quantize="int8" if "int8" in options else None, compile=True)
     return lambda ids, mask: model(input_ids=ids.to(device), attention_mask=mask.to(device))
 

@@ -36,6 +36,7 @@ import functools
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextvars import ContextVar
+from typing import NamedTuple
 
 import torch
 from torch import nn
@@ -49,8 +50,15 @@ _STACK_ROWS = 512
 _ENABLED: ContextVar[bool] = ContextVar("erniem_cpu_fusion", default=True)
 # the row count oneDNN lays the weights out for, and the most rows for which the packed layout is used
 _PACK_ROWS, _PACK_MAX_ROWS = 1024, 2048
-# module -> (what its weights were when packed, those weights, the packed weight); an entry goes with its module
-_PACKED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+class _Packed(NamedTuple):
+    state: list  # what the weights were when packed: storage, offset, version; dtype, shape
+    weights: list[torch.Tensor]  # held so that no other tensor can take their memory (and data_ptr) meanwhile
+    weight: torch.Tensor  # the packed weight
+
+
+_PACKED: weakref.WeakKeyDictionary[nn.Module, _Packed] = weakref.WeakKeyDictionary()  # goes with its module
 
 
 @contextlib.contextmanager
@@ -176,8 +184,7 @@ def packed_weight(owner: nn.Module, weights: list[torch.Tensor]) -> torch.Tensor
     state = [(weight.untyped_storage().data_ptr(), weight.storage_offset(), weight._version) for weight in weights]
     state += [(weight.dtype, weight.shape) for weight in weights]
     entry = _PACKED.get(owner)
-    if entry is None or entry[0] != state:
+    if entry is None or entry.state != state:
         weight = weights[0] if len(weights) == 1 else torch.cat(weights)
-        # the entry holds `weights` so that no other tensor can take their memory (and data_ptr) while it stands
-        entry = _PACKED[owner] = (state, weights, torch.ops.mkldnn._reorder_linear_weight(weight, _PACK_ROWS))
-    return entry[2]
+        entry = _PACKED[owner] = _Packed(state, weights, torch.ops.mkldnn._reorder_linear_weight(weight, _PACK_ROWS))
+    return entry.weight
