@@ -15,10 +15,13 @@ The schema tree is walked level by level. Two modes, both computing each input a
 
 Taskflow's own defects are reproduced in neither mode: spans that start or end on a special token (empty text
 at (0, 0), spans ending before they start, or spans from the text's first character) are never returned, nor
-voted on; a classification window votes with its most probable answer (Taskflow with whichever its span set
-yields first, which depends on the probabilities' last bits); whether a node classifies is read from the
-schema (`name[a,b]`), not from the first result; `split_sentence` keeps line breaks out of sentences without
-shifting later offsets; results are sorted by position.
+voted on; a classification's answer is one of the schema's options, spelled as declared: a window votes with
+its most probable span of the prompt that is exactly an option (full-width forms folded as in the prompt), a
+window without one does not vote, and a text whose windows find no option gets no answer (Taskflow votes with
+whichever result its span set yields first, which depends on the probabilities' last bits: a piece of the
+text or of an option as well); whether a node classifies is read from the schema (`name[a,b]`), not from the
+first result; `split_sentence` keeps line breaks out of sentences without shifting later offsets; results are
+sorted by position.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from ..modeling import default_key_mask
 from ..tasks.batching import length_batches
 from .decoding import join_windows, window_results, window_spans
 from .encoding import batch_inputs, text_room, token_windows, window_input
-from .schema import SchemaLanguage, SchemaNode, parse_schema, prompt
+from .schema import SchemaLanguage, SchemaNode, parse_schema, prompt, to_half_width
 from .sentences import sentence_spans
 
 Compatibility = Literal["fast", "taskflow"]
@@ -187,12 +190,12 @@ class UIEPipeline:
             found = [[] for _ in asks]
             for node in dict.fromkeys(node for _, _, node in asks):
                 mine = [i for i, ask in enumerate(asks) if ask[2] is node]
-                predicted = self._predict_taskflow([asks[i][:2] for i in mine], bool(node.options))
+                predicted = self._predict_taskflow([asks[i][:2] for i in mine], node.options)
                 for i, extractions in zip(mine, predicted, strict=True):
                     found[i] = extractions
         return [sorted(extractions, key=_position) for extractions in found]
 
-    def _predict_taskflow(self, pairs: list[tuple[str, str]], classification: bool) -> list[list[Extraction]]:
+    def _predict_taskflow(self, pairs: list[tuple[str, str]], options: tuple[str, ...]) -> list[list[Extraction]]:
         longest = max(question for _, question in pairs)
         width = self.max_seq_len - len(longest) - TASKFLOW_SUMMARY_TOKENS
         if width < 1:
@@ -211,7 +214,7 @@ class UIEPipeline:
             for piece, question, _ in windows
         ]
         results = self._run_windows(encodings, [piece for piece, _, _ in windows], [q for _, q, _ in windows], True)
-        return self._join(results, windows, mapping, classification)
+        return self._join(results, windows, mapping, options)
 
     def _predict_fast(self, asks: list[tuple[str, str, SchemaNode]]) -> list[list[Extraction]]:
         texts = list(dict.fromkeys(text for text, _, _ in asks))
@@ -234,7 +237,7 @@ class UIEPipeline:
         found: list[list[Extraction]] = [[] for _ in asks]
         for index, (_, _, node) in enumerate(asks):
             mine = {index: mapping[index]}
-            found[index] = self._join(results, windows, mine, bool(node.options), dedup=True)[0]
+            found[index] = self._join(results, windows, mine, node.options, dedup=True)[0]
         return found
 
     def _token_ranges(self, text: str, offsets, room: int) -> list[tuple[int, int]]:
@@ -252,10 +255,13 @@ class UIEPipeline:
             first = last
         return ranges
 
-    def _join(self, results, windows, mapping, classification: bool, dedup: bool = False) -> list[list[Extraction]]:
-        """Each text's extractions from its windows' results (offsets relative to each window)."""
-        if classification:  # each window votes with its most probable answer (Taskflow: its set's first)
-            ranked = {i: sorted(results[i], key=lambda r: -r["probability"]) for w in mapping.values() for i in w}
+    def _join(
+        self, results, windows, mapping, options: tuple[str, ...] = (), dedup: bool = False
+    ) -> list[list[Extraction]]:
+        """Each text's extractions from its windows' results (offsets relative to each window); with `options`, a
+        classification's answer."""
+        if options:  # each window votes with its most probable option (Taskflow: its set's first result)
+            ranked = {i: _option_answers(results[i], options) for w in mapping.values() for i in w}
             joined = join_windows(ranked, [w[0] for w in windows], mapping, classification=True)
             return [[_as_extraction(item) for item in answer] for answer in joined]
         found = []
@@ -298,6 +304,19 @@ class UIEPipeline:
                 spans, probabilities = window_spans(start_probs[row], end_probs[row], offsets, self.position_prob)
                 results[index] = window_results(texts[index], questions[index], spans, probabilities)
         return results
+
+
+def _option_answers(results: list[dict], options: tuple[str, ...]) -> list[dict]:
+    """A window's answers to a classification, most probable first: its prompt spans that are exactly an option
+    (the prompt holds the options folded to half-width), spelled as declared. Text spans and pieces of an option
+    answer nothing."""
+    declared = {to_half_width(option): option for option in options}
+    answers = [
+        {"text": declared[item["text"]], "probability": item["probability"]}
+        for item in results
+        if "start" not in item and item["text"] in declared
+    ]
+    return sorted(answers, key=lambda answer: -answer["probability"])
 
 
 def _as_extraction(item: dict, shift: int = 0) -> Extraction:
