@@ -256,3 +256,38 @@ def test_flash_attention_is_refused_clearly_where_unavailable():
         pytest.skip("a GPU may support flash attention")
     with pytest.raises((ImportError, ValueError)):
         build(implementation="flash_attention_2")
+
+
+def test_set_attn_implementation_switches_the_attention_that_runs(monkeypatch):
+    """The attention function is looked up in transformers' AttentionInterface on every call, so switching a built
+    model (heads included) between implementations, or to a function the user registers, takes effect."""
+    model = build(erniem.ErnieMForSequenceClassification, implementation="sdpa", unpad_inputs=False)
+    ids, mask = padded_ids([6, 3], 6)
+    ran = []
+
+    def recording(name, function):
+        def attention(*args, **kwargs):
+            ran.append(name)
+            return function(*args, **kwargs)
+
+        return attention
+
+    eager = erniem.modeling.eager_attention_forward
+    monkeypatch.setattr(erniem.modeling, "eager_attention_forward", recording("eager", eager))
+    sdpa = torch.nn.functional.scaled_dot_product_attention
+    monkeypatch.setattr(torch.nn.functional, "scaled_dot_product_attention", recording("sdpa", sdpa))
+    interface = erniem.modeling.ALL_ATTENTION_FUNCTIONS
+    monkeypatch.setitem(interface, "recording_eager", recording("registered", eager))
+
+    logits = {}
+    for implementation in ("sdpa", "eager", "recording_eager", "sdpa"):
+        model.set_attn_implementation(implementation)
+        assert model.config._attn_implementation == implementation
+        assert model.ernie_m.config._attn_implementation == implementation
+        ran.clear()
+        with torch.no_grad():
+            logits[implementation] = model(ids, attention_mask=mask).logits
+        expected = {"sdpa": "sdpa", "eager": "eager", "recording_eager": "registered"}[implementation]
+        assert ran == [expected] * TINY["num_hidden_layers"]
+    torch.testing.assert_close(logits["eager"], logits["sdpa"])
+    torch.testing.assert_close(logits["recording_eager"], logits["sdpa"])

@@ -208,6 +208,11 @@ class ErnieMSelfAttention(nn.Module):
 
     def __init__(self, config: ErnieMConfig):
         super().__init__()
+        if config.hidden_size % config.num_attention_heads != 0:
+            raise ValueError(
+                f"`hidden_size` ({config.hidden_size}) is not a multiple of `num_attention_heads` "
+                f"({config.num_attention_heads})."
+            )
         self.config = config
         self.num_attention_heads = config.num_attention_heads
         self.attention_head_size = config.hidden_size // config.num_attention_heads
@@ -511,12 +516,9 @@ class ErnieMModel(ErnieMPreTrainedModel):
         prefix_length = self._check_prefix(past_key_values, batch_size)
         embedding_output = self.embeddings(input_ids, position_ids, inputs_embeds, prefix_length)
 
-        implementation = config._attn_implementation or "eager"
-        if output_attentions or head_mask is not None:
-            implementation = "eager"
-        attention_interface = (
-            eager_attention_forward if implementation == "eager" else ALL_ATTENTION_FUNCTIONS[implementation]
-        )
+        eager = output_attentions or head_mask is not None
+        implementation = "eager" if eager else config._attn_implementation or "eager"
+        attention_interface = self._attention_interface(implementation)
         keep = self._keep_mask(input_ids, attention_mask, batch_size, seq_length, prefix_length)
         unpad_inputs = config.unpad_inputs is True if unpad_inputs is None else unpad_inputs
         unpadded = None
@@ -551,6 +553,16 @@ class ErnieMModel(ErnieMPreTrainedModel):
             cache=key_values,
         )
         return output if return_dict else output.to_tuple()
+
+    def _attention_interface(self, implementation: str) -> Callable:
+        """The attention function registered for `implementation` in transformers' `AttentionInterface`, looked up
+        on every call, so `set_attn_implementation` and functions the user registers take effect."""
+        if hasattr(ALL_ATTENTION_FUNCTIONS, "get_interface"):  # later transformers 5 releases: checks the name
+            return ALL_ATTENTION_FUNCTIONS.get_interface(implementation, eager_attention_forward)
+        if implementation == "eager":
+            return eager_attention_forward
+        # Earlier 5.x releases: the form their `set_attn_implementation` looks for in a model's source.
+        return ALL_ATTENTION_FUNCTIONS[self.config._attn_implementation]
 
     def _check_prefix(self, past_key_values: KeyValues | None, batch_size: int) -> int:
         """Validate prefix keys/values and return the prefix length."""
