@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from erniem import ErnieMConfig
+from erniem import ErnieMConfig, ErnieMModel
 
 DOCUMENTED_DEFAULTS = dict(
     vocab_size=250002,
@@ -55,7 +55,6 @@ def test_round_trip_keeps_every_field_and_unknown_keys(tmp_path):
 @pytest.mark.parametrize(
     "arguments, message",
     [
-        (dict(hidden_size=100, num_attention_heads=12), "not a multiple"),
         (dict(num_hidden_layers=0), "num_hidden_layers"),
         (dict(max_position_embeddings=2), "max_position_embeddings"),
         (dict(pad_token_id=250002), "pad_token_id"),
@@ -69,3 +68,13 @@ def test_round_trip_keeps_every_field_and_unknown_keys(tmp_path):
 def test_invalid_values_are_refused_by_name(arguments, message):
     with pytest.raises(ValueError, match=message):
         ErnieMConfig(**arguments)
+
+
+def test_heads_that_do_not_divide_the_width_are_refused_when_the_model_is_built():
+    # As transformers' configs: a config may pass through such a state (ConfigTester builds hidden_size=37 with
+    # 12 heads); a model cannot be built from it.
+    config = ErnieMConfig(vocab_size=99, hidden_size=100, num_hidden_layers=1, num_attention_heads=12)
+    with pytest.raises(ValueError, match="not a multiple"):
+        ErnieMModel(config)
+    config.num_attention_heads = 10
+    assert ErnieMModel(config).encoder.layers[0].self_attn.self_attn.attention_head_size == 10

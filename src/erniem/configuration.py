@@ -20,7 +20,8 @@ class ErnieMConfig(PreTrainedConfig):
         vocab_size: Number of token ids the embedding table holds.
         hidden_size: Width of the embeddings, encoder layers and pooler.
         num_hidden_layers: Number of encoder layers.
-        num_attention_heads: Attention heads per layer; must divide `hidden_size`.
+        num_attention_heads: Attention heads per layer; must divide `hidden_size` (checked when a model is built,
+            as transformers' configs do, so a config can be made and edited in steps).
         intermediate_size: Width of the feed-forward layer.
         hidden_act: Activation of the feed-forward layer, a key of `transformers.activations.ACT2FN`.
         hidden_dropout_prob: Dropout after the embeddings and after each residual branch.
@@ -98,11 +99,6 @@ class ErnieMConfig(PreTrainedConfig):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
-        if self.hidden_size % self.num_attention_heads != 0:
-            raise ValueError(
-                f"`hidden_size` ({self.hidden_size}) is not a multiple of `num_attention_heads` "
-                f"({self.num_attention_heads})."
-            )
         if not isinstance(self.max_position_embeddings, int) or self.max_position_embeddings <= 2:
             raise ValueError(
                 "`max_position_embeddings` must be an integer above 2 (position ids start at 2), "
