@@ -268,6 +268,33 @@ def test_save_and_reload_keep_every_setting(vocabulary, tmp_path):
     assert reloaded.tokenizer_rule == "paddlenlp" and reloaded.do_lower_case
 
 
+@pytest.mark.parametrize("saver", [erniem.ErnieMTokenizer, erniem.ErnieMTokenizerFast])
+def test_added_tokens_survive_save_and_reload_in_both_tokenizers(vocabulary, saver, tmp_path):
+    """Added tokens keep their ids and kind (special or not) through save_pretrained, whichever class saved and
+    whichever loads (the embeddings of a fine-tuned model are indexed by these ids)."""
+    tokenizer = saver(*files(vocabulary))
+    base = len(tokenizer)  # 250,002
+    assert tokenizer.add_tokens(["bim", "bambam"]) == 2
+    tokenizer.add_special_tokens({"extra_special_tokens": ["<domain>"]}, replace_extra_special_tokens=False)
+    added = {"bim": base, "bambam": base + 1, "<domain>": base + 2}
+    text = "bim and bambam <domain> 北京"
+    ids = tokenizer(text)["input_ids"]
+    assert {token: tokenizer.convert_tokens_to_ids(token) for token in added} == added
+    assert set(added.values()) <= set(ids)
+    tokenizer.save_pretrained(tmp_path)
+    config = json.loads((tmp_path / "tokenizer_config.json").read_text(encoding="utf-8"))
+    assert str(tmp_path) not in json.dumps(config)  # no absolute file paths saved
+    for loader in (erniem.ErnieMTokenizer, erniem.ErnieMTokenizerFast, AutoTokenizer):
+        reloaded = loader.from_pretrained(tmp_path)
+        assert len(reloaded) == base + 3
+        assert {token: reloaded.convert_tokens_to_ids(token) for token in added} == added
+        assert reloaded(text)["input_ids"] == ids
+        assert reloaded.get_vocab() == tokenizer.get_vocab()
+        assert "<domain>" in reloaded.extra_special_tokens
+        assert "<domain>" not in reloaded.decode(ids, skip_special_tokens=True)
+        assert "bambam" in reloaded.decode(ids, skip_special_tokens=True)
+
+
 def test_hub_layout_directory_loads_through_auto_tokenizer(vocabulary, tmp_path):
     """Files as `susnato/ernie-m-base_pytorch` has them: tokenizer_config.json names ErnieMTokenizer."""
     for name in ("sentencepiece.bpe.model", "vocab.txt"):

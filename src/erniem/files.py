@@ -1,4 +1,4 @@
-"""Directories written whole or not at all: build in a staging folder beside the target, then rename."""
+"""Files and directories written whole or not at all: build beside the target, then rename."""
 
 from __future__ import annotations
 
@@ -43,3 +43,16 @@ def _move_into_place(staging: Path, destination: Path) -> None:
         raise
     finally:
         shutil.rmtree(aside, ignore_errors=True)
+
+
+def write_text(path: str | Path, text: str) -> None:
+    """Write `text` (UTF-8) to `path` through a temporary file beside it, so `path` is never left half-written."""
+    path = Path(path)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -309,9 +309,10 @@ class ErnieMTokenizer(PreTrainedTokenizer):
         overflowing: list[int] = []
         if truncation_strategy != TruncationStrategy.DO_NOT_TRUNCATE and max_length and total > max_length:
             if return_overflowing_tokens and truncation_strategy == TruncationStrategy.LONGEST_FIRST and pair:
-                raise ValueError(
-                    "Overflowing tokens cannot be returned for a pair truncated with `longest_first`; "
-                    "use `only_first` or `only_second`."
+                raise ValueError(  # transformers' wording, which callers match
+                    "Not possible to return overflowing tokens for pair of sequences with the "
+                    "`longest_first`. Please select another truncation strategy than `longest_first`, "
+                    "for instance `only_second` or `only_first`."
                 )
             remove = total - max_length
             ids, pair_ids, overflowing = self.truncate_sequences(ids, pair_ids, remove, truncation_strategy, stride)
@@ -437,7 +438,8 @@ def configure(
         kwargs["model_max_length"] = MAX_LENGTH
     kwargs.setdefault("clean_up_tokenization_spaces", True)  # transformers 4.x decoded so
     settings = {name: arguments[name] for name in SETTINGS}
-    return dict(settings, vocab_file=vocab_file, sp_model_kwargs=tokenizer.sp_model_kwargs, **kwargs), vocab
+    files = dict(sentencepiece_model_ckpt=sentencepiece_model_ckpt, vocab_file=vocab_file)
+    return dict(settings, **files, sp_model_kwargs=tokenizer.sp_model_kwargs, **kwargs), vocab
 
 
 def write_vocabulary(

@@ -12,15 +12,18 @@ token-classification aggregation) works; the backend cannot be written to tokeni
 
 from __future__ import annotations
 
+import json
 import os
 from contextlib import contextmanager
 from itertools import accumulate
+from pathlib import Path
 from typing import Any
 
 from tokenizers import NormalizedString, PreTokenizedString, Token, Tokenizer, decoders, models, pre_tokenizers
 from tokenizers.processors import TemplateProcessing
 from transformers import PreTrainedTokenizerFast
 
+from .files import write_text
 from .segmentation import SPIECE_UNDERLINE, Segmenter, TokenizerRule, check_text, lowercase, source_ends
 from .tokenization import VOCAB_FILES_NAMES, ErnieMTokenizer, configure, decode, join_pieces, write_vocabulary
 
@@ -134,7 +137,15 @@ class ErnieMTokenizerFast(PreTrainedTokenizerFast):
         return write_vocabulary(vocab, self.sp_model, save_directory, filename_prefix)
 
     def _save_pretrained(self, save_directory, file_names, legacy_format=None, filename_prefix=None):
-        """Write vocab.txt and sentencepiece.bpe.model: the Python stage cannot go into tokenizer.json."""
+        """Write vocab.txt and sentencepiece.bpe.model (the Python stage cannot go into tokenizer.json), and keep the
+        added tokens in tokenizer_config.json, as the slow tokenizer does: transformers leaves them out of it for a
+        `tokenizers` backend, whose tokenizer.json would hold them."""
+        config_file = file_names[0]  # tokenizer_config.json, which transformers has just written
+        config = json.loads(Path(config_file).read_text(encoding="utf-8"))
+        config["added_tokens_decoder"] = {
+            str(index): token.__getstate__() for index, token in sorted(self.added_tokens_decoder.items())
+        }
+        write_text(config_file, json.dumps(config, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
         return tuple(file_names) + self.save_vocabulary(str(save_directory), filename_prefix)
 
     def convert_tokens_to_string(self, tokens: list[str]) -> str:
