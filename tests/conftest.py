@@ -13,6 +13,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 from tests.reference.planted import planted_weights
+from tests.transformers_common import MARKERS
 
 import erniem
 
@@ -143,6 +144,11 @@ def planted_model(tokenizer, starts, ends, head=erniem.ErnieMForInformationExtra
             linear.weight.copy_(torch.from_numpy(weights[f"{key}_weight"])[None, :])
             linear.bias.copy_(torch.from_numpy(weights[f"{key}_bias"]))
     return model
+
+
+def pytest_configure(config):
+    for marker in MARKERS:
+        config.addinivalue_line("markers", f"{marker}: a mark of transformers' common tests")
 
 
 CORPUS = ROOT / "tests" / "data" / "multilingual.tsv"

@@ -42,6 +42,7 @@ def test_extractive_qa_on_template_questions(vocabulary, tmp_path):
     assert scores["exact_match"] >= 60
 
 
+@pytest.mark.slow  # about 3 minutes on 2 cores
 def test_multiple_choice_on_template_questions(vocabulary, tmp_path):
     import choice
 
