@@ -8,6 +8,10 @@ vocab.txt holds the ids. Rust does the rest: added tokens, pairs and special tok
 offsets and word ids. What transformers asks of a fast tokenizer (`is_fast`, `word_ids()`, offsets,
 token-classification aggregation) works; the backend cannot be written to tokenizer.json, so
 `save_pretrained` writes the slow tokenizer's files, from which this class is rebuilt.
+
+Most calls (strings, no overflow, no added token in the texts) do not go through the backend at all: the
+tokenizer computes the backend's output in Python and leaves the `Encoding` objects to be made by the
+backend when first asked for (`erniem.fast_encoding`), several times faster with identical results.
 """
 
 from __future__ import annotations
@@ -21,8 +25,10 @@ from typing import Any
 
 from tokenizers import NormalizedString, PreTokenizedString, Token, Tokenizer, decoders, models, pre_tokenizers
 from tokenizers.processors import TemplateProcessing
-from transformers import PreTrainedTokenizerFast
+from transformers import BatchEncoding, PreTrainedTokenizerFast
+from transformers.tokenization_utils_base import PaddingStrategy
 
+from .fast_encoding import Layout, LazyEncodings, added_token_search, applies, assemble, needs_cut, pad, segment
 from .files import write_text
 from .segmentation import SPIECE_UNDERLINE, Segmenter, TokenizerRule, check_text, lowercase, source_ends
 from .tokenization import VOCAB_FILES_NAMES, ErnieMTokenizer, configure, decode, join_pieces, write_vocabulary
@@ -116,17 +122,67 @@ class ErnieMTokenizerFast(PreTrainedTokenizerFast):
         self.vocab_file = vocab_file
         # Attached after transformers' set-up, which inspects (and may rewrite) any pre-tokenizer it finds.
         sampling = ErnieMTokenizer.sampling_options(self.sp_model_kwargs)
+        self._segmenter = Segmenter(self.sp_model, self.tokenizer_rule, sampling)
+        self._vocab, self._unknown_id, self._template_ids = vocab, vocab[str(unk_token)], (vocab[cls], vocab[sep])
         backend.pre_tokenizer = pre_tokenizers.PreTokenizer.custom(
-            _SegmentingPreTokenizer(
-                Segmenter(self.sp_model, self.tokenizer_rule, sampling), do_lower_case, vocab, vocab[str(unk_token)]
-            )
+            _SegmentingPreTokenizer(self._segmenter, do_lower_case, vocab, self._unknown_id)
         )
 
     def _encode_plus(self, text, text_pair=None, **kwargs):
         for sequence in (text, text_pair):
             _check_strings(sequence)
+        direct = self._encode_directly(text, text_pair, kwargs)
+        if direct is not None:
+            return direct
+        return self._encode_in_backend(text, text_pair, **kwargs)
+
+    def _encode_in_backend(self, text, text_pair=None, **kwargs) -> BatchEncoding:
         with _serial_backend():
             return super()._encode_plus(text, text_pair, **kwargs)
+
+    def _encode_directly(self, text, text_pair, options: dict) -> BatchEncoding | None:
+        """The backend's output for this call computed in Python (`erniem.fast_encoding`), its encodings made by
+        the backend when first asked for; None for the calls left to the backend."""
+        batched = isinstance(text, (list, tuple))
+        texts = list(text) if batched else [text]
+        pairs = None if text_pair is None else list(text_pair) if batched else [text_pair]
+        if self.split_special_tokens or self._segmenter.sampling or not applies(texts, pairs, options):
+            return None
+        strings = texts + (pairs or [])
+        search = self._added_token_search()
+        if search is not None and any(map(search, strings)):
+            return None  # added tokens are cut out by the backend
+        padding = options.get("padding_strategy") or PaddingStrategy.DO_NOT_PAD
+        pad_id = self.pad_token_id if padding != PaddingStrategy.DO_NOT_PAD else None
+        layout = Layout.of(options, self, self._template_ids, pad_id)
+        segmented = segment(strings, self._segmenter, self._vocab, self._unknown_id, self.do_lower_case, layout.offsets)
+        firsts, seconds = segmented[: len(texts)], segmented[len(texts) :] or [None] * len(texts)
+        if pairs is not None and any(needs_cut(a, b, layout) for a, b in zip(firsts, seconds, strict=True)):
+            return None  # a pair to truncate: the backend's rule decides what each sequence keeps
+        rows = [assemble(a, b, layout) for a, b in zip(firsts, seconds, strict=True)]
+        pad(rows, layout)
+        for row in rows:
+            self._eventual_warn_about_too_long_sequence(row["input_ids"], layout.max_length, options.get("verbose", True))
+        data = {key: [row[key] for row in rows] for key in rows[0]} if rows else {"input_ids": []}
+        tensors = options.get("return_tensors")
+        if not batched and tensors is None:
+            # as the backend's path unbatches: per-token fields lose the batch level, `length` keeps it
+            data = {key: value[0] if value and isinstance(value[0], list) else value for key, value in data.items()}
+        arguments = (texts, pairs) if batched else (text, text_pair)
+        return LazyEncodings(
+            data,
+            lambda: self._encode_in_backend(*arguments, **options).encodings,
+            n_sequences=1 if pairs is None else 2,
+            tensor_type=tensors,
+        )
+
+    def _added_token_search(self):
+        """A search for the added tokens' contents (special tokens included), remade when they change."""
+        contents = tuple(token.content for token in self._tokenizer.get_added_tokens_decoder().values())
+        cached = getattr(self, "_search_cache", None)
+        if cached is None or cached[0] != contents:
+            cached = self._search_cache = (contents, added_token_search(contents))
+        return cached[1]
 
     @property
     def can_save_slow_tokenizer(self) -> bool:
