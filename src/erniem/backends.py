@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import torch
+if TYPE_CHECKING:  # torch loads when a model does: the command line reads BACKENDS without it
+    import torch
 
-from .acceleration import Quantization, optimize
+    from .acceleration import Quantization
 
 Backend = Literal["torch", "onnxruntime"]
 BACKENDS: tuple[Backend, ...] = ("torch", "onnxruntime")
@@ -38,6 +39,8 @@ def load_model(
     if backend not in _LOADERS:
         raise ValueError(f"unknown backend {backend!r}; valid backends: {', '.join(BACKENDS)}")
     if backend == "torch":
+        from .acceleration import optimize
+
         return optimize(_torch(head, directory, device, dtype), quantize=quantize, compile=compile)
     if quantize is not None or compile:
         raise ValueError(f"quantize and compile apply to the torch backend, not {backend}")
@@ -50,6 +53,8 @@ def _torch(head: type, directory, device, dtype):
 
 
 def _onnxruntime(head: type, directory, device, dtype):
+    import torch
+
     from .onnx.runtime import OnnxRuntimeModel
     from .onnx.tasks import task_of_head
 

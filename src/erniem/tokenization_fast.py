@@ -162,7 +162,9 @@ class ErnieMTokenizerFast(PreTrainedTokenizerFast):
         rows = [assemble(a, b, layout) for a, b in zip(firsts, seconds, strict=True)]
         pad(rows, layout)
         for row in rows:
-            self._eventual_warn_about_too_long_sequence(row["input_ids"], layout.max_length, options.get("verbose", True))
+            self._eventual_warn_about_too_long_sequence(
+                row["input_ids"], layout.max_length, options.get("verbose", True)
+            )
         data = {key: [row[key] for row in rows] for key in rows[0]} if rows else {"input_ids": []}
         tensors = options.get("return_tensors")
         if not batched and tensors is None:

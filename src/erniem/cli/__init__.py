@@ -1,4 +1,9 @@
-"""The `erniem` command: thin wrappers that parse arguments, call one function and report."""
+"""The `erniem` command: thin wrappers that parse arguments, call one function and report.
+
+Parsing imports neither torch nor transformers (`--help` and argument errors answer at once): each command
+imports what it needs when it runs, inside `quiet`, which keeps third-party warnings off standard error
+unless `--verbose` comes before the command.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import sys
 from pathlib import Path
 
 from . import export, extract, predict, uie
+from .quiet import quiet
 
 
 def _convert(arguments: argparse.Namespace) -> int:
@@ -26,6 +32,9 @@ def _convert(arguments: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="erniem", description="ERNIE-M for PyTorch and transformers.")
+    root.add_argument(
+        "-v", "--verbose", action="store_true", help="show the warnings of torch, transformers and other libraries"
+    )
     commands = root.add_subparsers(dest="command", required=True)
     convert = commands.add_parser(
         "convert",
@@ -55,7 +64,8 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     arguments = parser().parse_args(argv)
     try:
-        return arguments.run(arguments)
+        with quiet(arguments.verbose):
+            return arguments.run(arguments)
     except (OSError, ValueError, TypeError, ImportError) as error:
         print(f"erniem {arguments.command}: {error}", file=sys.stderr)
         return 1

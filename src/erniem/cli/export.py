@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..onnx.tasks import TASKS
+from ..onnx.names import TASK_NAMES
 
 
 def add_parser(commands) -> None:
@@ -20,7 +20,7 @@ def add_parser(commands) -> None:
     )
     onnx.add_argument("--model", type=Path, required=True, metavar="DIR", help="model directory (erniem/transformers)")
     onnx.add_argument(
-        "--task", choices=list(TASKS), required=True, metavar="TASK", help=f"the head to export: {', '.join(TASKS)}"
+        "--task", choices=TASK_NAMES, required=True, metavar="TASK", help=f"the head to export: {', '.join(TASK_NAMES)}"
     )
     onnx.add_argument("--output", type=Path, required=True, metavar="OUT", help="directory to write")
     onnx.add_argument("--opset", type=int, default=None, help="ONNX opset (default: the exporter's)")

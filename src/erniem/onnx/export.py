@@ -21,8 +21,9 @@ import torch
 
 from ..files import staged_directory
 from ..modeling import additive_mask, default_key_mask
+from .names import Task
 from .runtime import INSTALL_HINT, ONNX_FILE, TASK_METADATA_KEY, OnnxRuntimeModel, import_onnxruntime
-from .tasks import Task, TaskSpec, task_spec
+from .tasks import TaskSpec, task_spec
 from .verify import SAMPLE_SHAPES, max_differences, random_inputs
 
 logger = logging.getLogger(__name__)

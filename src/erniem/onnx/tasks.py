@@ -33,14 +33,6 @@ from ..modeling import (
     InformationExtractionOutput,
 )
 
-Task = Literal[
-    "base",
-    "sequence-classification",
-    "token-classification",
-    "question-answering",
-    "multiple-choice",
-    "information-extraction",
-]
 MaskKind = Literal["binary", "additive"]
 
 
@@ -72,7 +64,7 @@ class TaskSpec:
         return ("input_ids", "attention_mask") + (("position_ids",) if self.mask == "additive" else ())
 
 
-TASKS: dict[str, TaskSpec] = {
+TASKS: dict[str, TaskSpec] = {  # the names of names.TASK_NAMES, in order (the command line offers those)
     "base": TaskSpec(ErnieMModel, ErnieMModelOutput, ("last_hidden_state", "pooler_output")),
     "sequence-classification": TaskSpec(
         ErnieMForSequenceClassification, SequenceClassifierOutput, ("logits",), pooled=True
