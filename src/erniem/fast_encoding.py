@@ -11,13 +11,12 @@ runs the backend. `tests/test_fast_encoding.py` holds both paths to identical ou
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from transformers.tokenization_utils_base import BatchEncoding, PaddingStrategy, TruncationStrategy
 
-from .segmentation import Segmenter, lowercase, source_ends
+from .segmentation import Segmenter, lowercase
 
 
 class LazyEncodings(BatchEncoding):
@@ -133,19 +132,14 @@ def segment(
     offsets: bool,
 ) -> list[Segmented]:
     """Ids (and character offsets) of each text's tokens, as the backend's pre-tokenizer computes them."""
-    lowered = [lowercase(text) if do_lower_case else (text, None) for text in texts]
     get = vocab.get
     if not offsets:
-        return [([get(t, unknown_id) for t in tokens], None) for tokens in segmenter.tokens([t for t, _ in lowered])]
-    result = []
-    for (_, origins), tokens in zip(lowered, segmenter.tokens_with_offsets([t for t, _ in lowered]), strict=True):
-        ids = [get(token, unknown_id) for token, *_ in tokens]
-        if origins is None:
-            result.append((ids, [(begin, end) for _, begin, end, _ in tokens]))
-        else:
-            ends = source_ends(origins)
-            result.append((ids, [(origins[begin], ends[end - 1]) for _, begin, end, _ in tokens]))
-    return result
+        texts = [lowercase(text)[0] for text in texts] if do_lower_case else list(texts)
+        return [([get(t, unknown_id) for t in tokens], None) for tokens in segmenter.tokens(texts)]
+    return [
+        ([get(token, unknown_id) for token, *_ in tokens], [(start, end) for _, start, end, _ in tokens])
+        for tokens in segmenter.source_tokens(list(texts), do_lower_case)
+    ]
 
 
 def needs_cut(first: Segmented, second: Segmented | None, layout: Layout) -> bool:
@@ -213,10 +207,3 @@ def pad(rows: list[dict[str, list]], layout: Layout) -> None:
     if layout.length:
         for row in rows:
             row["length"] = len(row["input_ids"])
-
-
-def added_token_search(contents: Sequence[str]) -> Callable[[str], object] | None:
-    """A search for any of the added tokens' contents in a text (None when there are none)."""
-    if not contents:
-        return None
-    return re.compile("|".join(map(re.escape, sorted(contents, key=len, reverse=True)))).search

@@ -157,6 +157,18 @@ class Segmenter:
             result.append(tokens)
         return result
 
+    def source_tokens(self, texts: list[str], do_lower_case: bool) -> list[list[tuple[str, int, int, int]]]:
+        """`tokens_with_offsets` of each text, lowercased first when `do_lower_case` (as the references do,
+        sparing nothing), with the spans mapped back to the text as given."""
+        if not do_lower_case:
+            return self.tokens_with_offsets(texts)
+        lowered = [lowercase(text) for text in texts]
+        result = []
+        for (_, origins), tokens in zip(lowered, self.tokens_with_offsets([text for text, _ in lowered]), strict=True):
+            ends = source_ends(origins)
+            result.append([(token, origins[begin], ends[end - 1], word) for token, begin, end, word in tokens])
+        return result
+
 
 def lowercase(text: str, spared: Sequence[str] = ()) -> tuple[str, list[int]]:
     """Lowercase as transformers 4.x and PaddleNLP do, with the original position of every output character.

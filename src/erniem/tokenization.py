@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import sentencepiece as spm
@@ -143,9 +144,7 @@ class ErnieMTokenizer(PreTrainedTokenizer):
         split_special_tokens = self.split_special_tokens if split_special_tokens is None else split_special_tokens
         added = {} if split_special_tokens else self._added_tokens_encoder
         # A text with no added token needs no trie walk (a Python loop over every character).
-        holds_added = (
-            re.compile("|".join(map(re.escape, sorted(added, key=len, reverse=True)))).search if added else None
-        )
+        holds_added = added_token_search(added)
         plans = [self._plan(text, added, holds_added) for text in texts]
         chunks = [chunk for _, parts in plans for chunk, _, is_added in parts if not is_added]
         if with_offsets:
@@ -440,6 +439,12 @@ def configure(
     settings = {name: arguments[name] for name in SETTINGS}
     files = dict(sentencepiece_model_ckpt=sentencepiece_model_ckpt, vocab_file=vocab_file)
     return dict(settings, **files, sp_model_kwargs=tokenizer.sp_model_kwargs, **kwargs), vocab
+
+
+def added_token_search(contents: Iterable[str]) -> Callable[[str], object] | None:
+    """A search for any of the added tokens' contents in a text, longest first (None when there are none)."""
+    contents = sorted(contents, key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, contents))).search if contents else None
 
 
 def write_vocabulary(

@@ -28,10 +28,18 @@ from tokenizers.processors import TemplateProcessing
 from transformers import BatchEncoding, PreTrainedTokenizerFast
 from transformers.tokenization_utils_base import PaddingStrategy
 
-from .fast_encoding import Layout, LazyEncodings, added_token_search, applies, assemble, needs_cut, pad, segment
+from .fast_encoding import Layout, LazyEncodings, applies, assemble, needs_cut, pad, segment
 from .files import write_text
-from .segmentation import SPIECE_UNDERLINE, Segmenter, TokenizerRule, check_text, lowercase, source_ends
-from .tokenization import VOCAB_FILES_NAMES, ErnieMTokenizer, configure, decode, join_pieces, write_vocabulary
+from .segmentation import SPIECE_UNDERLINE, Segmenter, TokenizerRule, check_text
+from .tokenization import (
+    VOCAB_FILES_NAMES,
+    ErnieMTokenizer,
+    added_token_search,
+    configure,
+    decode,
+    join_pieces,
+    write_vocabulary,
+)
 
 
 class _SegmentingPreTokenizer:
@@ -48,11 +56,8 @@ class _SegmentingPreTokenizer:
 
         def split(_: int, normalized: NormalizedString) -> list[NormalizedString]:
             text = normalized.normalized
-            lowered, origins = lowercase(text) if self.do_lower_case else (text, range(len(text) + 1))
-            ends = source_ends(origins) if self.do_lower_case else range(1, len(text) + 2)
             spans: list[list] = []  # [start, end, [(id, token, start, end)]]
-            for token, begin, end, word in self.segmenter.tokens_with_offsets([lowered])[0]:
-                begin, end = origins[begin], ends[end - 1]
+            for token, begin, end, word in self.segmenter.source_tokens([text], self.do_lower_case)[0]:
                 entry = (self.vocab.get(token, self.unknown_id), token, begin, end)
                 if spans and (word == spans[-1][3] or begin < spans[-1][1]):  # same word, or overlapping
                     spans[-1][1] = max(spans[-1][1], end)
