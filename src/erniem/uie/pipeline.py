@@ -36,6 +36,7 @@ from ..acceleration import Quantization
 from ..backends import Backend, load_model
 from ..modeling import default_key_mask
 from ..tasks.batching import length_batches
+from ..threads import thread_policy
 from .decoding import join_windows, window_results, window_spans
 from .encoding import batch_inputs, text_room, token_windows, window_input
 from .schema import SchemaLanguage, SchemaNode, parse_schema, prompt, to_half_width
@@ -120,6 +121,7 @@ class UIEPipeline:
         self.compat = compat
         self.stride = stride
         self.split_sentence = split_sentence
+        self.threads = thread_policy()  # torch's threads follow the CPUs other processes leave free
 
     @classmethod
     def from_pretrained(
@@ -295,6 +297,7 @@ class UIEPipeline:
                 fill_value,
                 compress=not taskflow,
             )
+            self.threads.apply()
             with torch.no_grad():
                 output = self.model(**{name: value.to(device) for name, value in inputs.items()})
             start_probs = torch.sigmoid(output.start_logits.float()).tolist()
