@@ -14,6 +14,7 @@ missing, or where `OMP_NUM_THREADS` is set (the user's choice).
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from pathlib import Path
@@ -59,11 +60,12 @@ class ThreadPolicy:
         reading yet or it is too recent; starts a new reading."""
         if not self.enabled:
             return None
-        now, busy, own = time.monotonic(), _busy_seconds(self.cpus), _own_seconds()
+        now = time.monotonic()
+        if self.reading is not None and now - self.reading[0] < SHORTEST_READING:
+            return None
+        busy, own = _busy_seconds(self.cpus), _own_seconds()
         if busy is None:
             self.enabled = False
-            return None
-        if self.reading is not None and now - self.reading[0] < SHORTEST_READING:
             return None
         others = None
         if self.reading is not None:
@@ -91,12 +93,7 @@ class ThreadPolicy:
         return self.chosen
 
 
-_POLICY: ThreadPolicy | None = None
-
-
+@functools.cache
 def thread_policy() -> ThreadPolicy:
     """The process's one policy (one reading history for every pipeline)."""
-    global _POLICY
-    if _POLICY is None:
-        _POLICY = ThreadPolicy()
-    return _POLICY
+    return ThreadPolicy()
