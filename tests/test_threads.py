@@ -8,7 +8,8 @@ import time
 import pytest
 import torch
 
-from erniem.threads import PROC_STAT, ThreadPolicy
+from erniem.tasks.batching import run_batches
+from erniem.threads import PROC_STAT, ThreadPolicy, thread_policy
 
 pytestmark = pytest.mark.skipif(
     not PROC_STAT.exists() or len(os.sched_getaffinity(0)) < 2, reason="needs Linux /proc/stat and 2 CPUs"
@@ -82,3 +83,42 @@ def test_omp_num_threads_turns_the_policy_off(all_threads, monkeypatch):
         for process in busy:
             process.kill()
             process.wait()
+
+
+class ThreadCounter(torch.nn.Module):
+    """A model that answers each row with the intra-op thread count torch had when the pass ran."""
+
+    def __init__(self):
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.zeros(1))
+
+    def forward(self, input_ids):
+        return torch.full((len(input_ids),), torch.get_num_threads())
+
+
+def test_task_batches_run_on_the_cpus_left_free(all_threads):
+    policy = thread_policy()
+    assert settled(policy) == CPUS
+    busy = spinners(CPUS - 1)
+    try:
+        time.sleep(0.5)
+        counts = run_batches(
+            ThreadCounter(),
+            [[1, 2], [3]],
+            lambda batch: {"input_ids": torch.tensor([row[:1] for row in batch])},
+            lambda output, position, row: int(output[position]),
+            batch_size=1,
+        )
+    finally:
+        for process in busy:
+            process.kill()
+            process.wait()
+    assert counts == [1, 1]
+
+
+def test_passes_off_the_cpu_leave_the_threads_alone(all_threads):
+    policy = ThreadPolicy()
+    torch.set_num_threads(1)
+    assert policy.apply("meta") is None
+    assert torch.get_num_threads() == 1
+    assert policy.apply(torch.device("cpu")) == 1

@@ -74,11 +74,12 @@ class ThreadPolicy:
         self.reading = (now, busy, own)
         return others
 
-    def apply(self) -> int | None:
-        """Set torch's threads for the next pass; returns the count, or None when the policy is off."""
+    def apply(self, device=None) -> int | None:
+        """Set torch's threads for a pass on `device` (default: the CPU); returns the count, or None when the
+        policy is off or the pass does not run on the CPU."""
         import torch
 
-        if not self.enabled:
+        if not self.enabled or (device is not None and torch.device(device).type != "cpu"):
             return None
         current = torch.get_num_threads()
         if self.ceiling is None or current != self.chosen:  # first use, or someone else set a count since

@@ -1,6 +1,7 @@
 """Length-aware batching for inference: rows sorted by length, batched, run, and returned in input order.
 
 Sorting first means each batch pads to the length of rows like its own, not to the longest row of the input.
+On the CPU, torch's threads follow the CPUs other processes leave free (`erniem.threads`).
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 import torch
+
+from ..threads import thread_policy
 
 Row = TypeVar("Row")
 Result = TypeVar("Result")
@@ -81,6 +84,7 @@ def run_batches(
     model.eval()
     for batch in length_batches([length(row) for row in rows], batch_size):
         inputs = {name: tensor.to(device) for name, tensor in collate([rows[index] for index in batch]).items()}
+        thread_policy().apply(device)
         with torch.no_grad():
             output = model(**inputs)
         for position, index in enumerate(batch):
