@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import export, extract, predict, uie
+from . import export, extract, models, predict, uie
 from .quiet import quiet
 
 
@@ -20,7 +20,7 @@ def _convert(arguments: argparse.Namespace) -> int:
 
     verify = arguments.verify if arguments.verify is not None else False
     destination = convert_checkpoint(
-        arguments.source,
+        _source(arguments),
         arguments.destination,
         overwrite=arguments.overwrite,
         verify=True if verify == "" else (Path(verify) if verify else False),
@@ -28,6 +28,20 @@ def _convert(arguments: argparse.Namespace) -> int:
     )
     print(f"converted {arguments.source} -> {destination}")
     return 0
+
+
+def _source(arguments: argparse.Namespace) -> Path:
+    """SRC, or the PaddleNLP files of a published name (downloaded into the cache first)."""
+    source = arguments.source
+    if source.exists() or len(source.parts) > 1:
+        return source  # convert_checkpoint says what is wrong with a path
+    from ..catalog import UnknownModelError, cached_model, published_models
+    from ..catalog.registry import unknown_name_message
+
+    models = published_models()
+    if str(source) not in models:
+        raise UnknownModelError(unknown_name_message(str(source), models))
+    return cached_model(str(source), arguments.cache_dir, part="paddle")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -39,8 +53,9 @@ def parser() -> argparse.ArgumentParser:
     convert = commands.add_parser(
         "convert",
         help="convert a PaddleNLP ERNIE-M/UIE-M checkpoint, or a pickled transformers one, to safetensors",
-        description="Convert SRC (PaddleNLP model_state.pdparams, or transformers pytorch_model.bin) into DST, "
-        "a transformers-format directory that AutoModel and AutoTokenizer load after `import erniem`.",
+        description="Convert SRC (PaddleNLP model_state.pdparams, or transformers pytorch_model.bin; or a published "
+        "name such as uie-m-base, downloaded first) into DST, a transformers-format directory that AutoModel "
+        "and AutoTokenizer load after `import erniem`.",
     )
     convert.add_argument("source", type=Path, metavar="SRC")
     convert.add_argument("destination", type=Path, metavar="DST")
@@ -53,11 +68,13 @@ def parser() -> argparse.ArgumentParser:
         help="compare the converted model's outputs with recorded ones (default SRC/reference_outputs.npz)",
     )
     convert.add_argument("--vocabulary", type=Path, help="folder with sentencepiece.bpe.model and vocab.txt")
+    models.add_cache_option(convert)
     convert.set_defaults(run=_convert)
     extract.add_parser(commands)
     uie.add_parser(commands)
     predict.add_parser(commands)
     export.add_parser(commands)
+    models.add_parser(commands)
     return root
 
 

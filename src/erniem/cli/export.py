@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..onnx.names import TASK_NAMES
+from .models import add_model_options, model_location
 
 
 def add_parser(commands) -> None:
@@ -18,7 +19,7 @@ def add_parser(commands) -> None:
         "matched PyTorch within 1e-4 on padded inputs of other batch and sequence sizes than the export's. "
         "Needs the onnx extra: pip install erniem[onnx].",
     )
-    onnx.add_argument("--model", type=Path, required=True, metavar="DIR", help="model directory (erniem/transformers)")
+    add_model_options(onnx, help="model directory (erniem/transformers), or a published name")
     onnx.add_argument(
         "--task", choices=TASK_NAMES, required=True, metavar="TASK", help=f"the head to export: {', '.join(TASK_NAMES)}"
     )
@@ -31,8 +32,9 @@ def add_parser(commands) -> None:
 def _onnx(arguments: argparse.Namespace) -> int:
     from ..onnx import export_and_verify
 
+    model = model_location(arguments)
     report = export_and_verify(
-        arguments.model, arguments.output, arguments.task, opset=arguments.opset, overwrite=arguments.overwrite
+        model, arguments.output, arguments.task, opset=arguments.opset, overwrite=arguments.overwrite
     )
     print(f"exported {report.path} (max difference from PyTorch: {report.max_difference:.3g})")
     return 0

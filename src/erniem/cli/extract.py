@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from .models import add_model_options, model_location
 from .runtime import add_runtime_options, runtime_options
 from .streaming import stream
 
@@ -21,7 +22,7 @@ def add_parser(commands) -> None:
         "writing null in that line's place.",
     )
     extract.add_argument("input", metavar="IN", help="JSON Lines file, or - for standard input")
-    extract.add_argument("--model", required=True, type=Path, help="UIE-M model directory")
+    add_model_options(extract, help="UIE-M model: a directory, or a published name (uie-m-base, uie-m-large)")
     extract.add_argument("--schema", required=True, type=Path, help="JSON file holding the schema")
     extract.add_argument("--schema-lang", choices=["zh", "en"], default="zh")
     extract.add_argument("--compat", choices=["fast", "taskflow"], default="fast")
@@ -40,7 +41,6 @@ def _check_line(value, number: int) -> None:
 
 
 def run(arguments: argparse.Namespace) -> int:
-
     from ..uie import UIEPipeline
 
     try:
@@ -48,7 +48,7 @@ def run(arguments: argparse.Namespace) -> int:
     except json.JSONDecodeError as error:
         raise ValueError(f"{arguments.schema} is not JSON: {error}") from None
     pipeline = UIEPipeline.from_pretrained(
-        arguments.model,
+        model_location(arguments),
         schema,
         **runtime_options(arguments),
         schema_lang=arguments.schema_lang,

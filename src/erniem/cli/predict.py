@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import asdict
-from pathlib import Path
 
 from ..backends import load_model
 from ..tasks.skipped import filled
+from .models import add_model_options, model_location
 from .runtime import add_runtime_options, runtime_options
 from .streaming import stream
 
@@ -57,7 +57,7 @@ def _task(
     task = tasks.add_parser(name, help=summary, description=f"{description} IN is a file, or - for standard input. "
                             f"{ERRORS}")  # fmt: skip
     task.add_argument("input", metavar="IN")
-    task.add_argument("--model", type=Path, required=True, help=f"{head} directory (model and tokenizer)")
+    add_model_options(task, help=f"{head} directory (model and tokenizer), or a published name")
     task.add_argument("--batch-size", type=int, default=16)
     task.add_argument("--max-length", type=int, default=max_length, help="tokens a row holds")
     if stride is not None:
@@ -76,8 +76,9 @@ def _load(head: str, arguments: argparse.Namespace):
 
     if getattr(arguments, "top_k", 1) < 1:
         raise ValueError(f"--top-k must be at least 1, got {arguments.top_k}")
-    model = load_model(getattr(erniem, head), arguments.model, **runtime_options(arguments))
-    return model, erniem.ErnieMTokenizerFast.from_pretrained(arguments.model)
+    location = model_location(arguments)
+    model = load_model(getattr(erniem, head), location, **runtime_options(arguments))
+    return model, erniem.ErnieMTokenizerFast.from_pretrained(location)
 
 
 def _strings(value, *keys: str, optional: tuple[str, ...] = ()) -> None:

@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from .models import add_model_options, model_location
+
 
 def add_parser(commands) -> None:
     uie = commands.add_parser("uie", help="prepare data for, fine-tune and evaluate UIE models")
@@ -30,7 +32,7 @@ def add_parser(commands) -> None:
     convert.set_defaults(run=_convert_doccano)
 
     train = tasks.add_parser("train", help="fine-tune a UIE model on UIE examples")
-    train.add_argument("--model", type=Path, required=True, help="model directory to start from")
+    add_model_options(train, help="model to start from: a directory, or a published name (uie-m-base)")
     train.add_argument("--train", type=Path, required=True, help="training examples (JSONL)")
     train.add_argument("--dev", type=Path, help="examples scored after training")
     train.add_argument("--output", type=Path, required=True, help="where the fine-tuned model goes")
@@ -45,7 +47,7 @@ def add_parser(commands) -> None:
     train.set_defaults(run=_train)
 
     evaluate = tasks.add_parser("evaluate", help="exact-span precision, recall and F1 on UIE examples")
-    evaluate.add_argument("--model", type=Path, required=True)
+    add_model_options(evaluate)
     evaluate.add_argument("--data", type=Path, required=True, help="examples (JSONL)")
     evaluate.add_argument("--schema-lang", choices=["zh", "en"], default="zh")
     evaluate.add_argument("--max-seq-len", type=int, default=512)
@@ -77,10 +79,11 @@ def _convert_doccano(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def _load(directory: Path):
+def _load(arguments: argparse.Namespace):
     from ..modeling import ErnieMForInformationExtraction
     from ..tokenization import ErnieMTokenizer
 
+    directory = model_location(arguments)
     return ErnieMForInformationExtraction.from_pretrained(directory), ErnieMTokenizer.from_pretrained(directory)
 
 
@@ -90,7 +93,7 @@ def _train(arguments: argparse.Namespace) -> int:
     from ..uie.jsonl import load_jsonl
     from ..uie.training import train
 
-    model, tokenizer = _load(arguments.model)
+    model, tokenizer = _load(arguments)
     if arguments.freeze_embeddings:
         model.ernie_m.embeddings.word_embeddings.weight.requires_grad_(False)
     examples = load_jsonl(arguments.train)
@@ -122,7 +125,7 @@ def _evaluate(arguments: argparse.Namespace) -> int:
     from ..uie.evaluation import evaluate
     from ..uie.jsonl import load_jsonl
 
-    model, tokenizer = _load(arguments.model)
+    model, tokenizer = _load(arguments)
     scores = evaluate(
         model,
         tokenizer,

@@ -133,15 +133,22 @@ class UIEPipeline:
         backend: Backend = "torch",
         quantize: Quantization | None = None,
         compile: bool = False,
+        cache_dir=None,
         **options,
     ) -> UIEPipeline:
         """A pipeline over the model and tokenizer saved in `directory`, on `device` in `dtype`; with
         `backend="onnxruntime"`, over the `model.onnx` that `erniem export onnx` wrote there. `quantize` and
-        `compile`: see `erniem.acceleration.optimize`."""
+        `compile`: see `erniem.acceleration.optimize`.
+
+        `directory` may also be a published name, "uie-m-base" or "uie-m-large": PaddleNLP's files are downloaded,
+        checked and converted into the cache (`cache_dir`, default `$ERNIEM_HOME/models`) on first use, and read
+        from there after (`erniem.catalog`)."""
+        from ..catalog import resolve_model
         from ..modeling import ErnieMForInformationExtraction
         from ..tokenization import ErnieMTokenizer
 
         parse_schema(schema)  # a malformed schema is refused before the model loads
+        directory = resolve_model(directory, cache_dir)
         model = load_model(ErnieMForInformationExtraction, directory, backend, device, dtype, quantize, compile)
         return cls(model, ErnieMTokenizer.from_pretrained(directory), schema, **options)
 
@@ -297,7 +304,7 @@ class UIEPipeline:
                 fill_value,
                 compress=not taskflow,
             )
-            self.threads.apply()
+            self.threads.apply(device)
             with torch.no_grad():
                 output = self.model(**{name: value.to(device) for name, value in inputs.items()})
             start_probs = torch.sigmoid(output.start_logits.float()).tolist()
