@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import export, extract, models, predict, uie
+from . import export, extract, models, predict, serve, uie
 from .quiet import quiet
 
 
@@ -75,6 +75,7 @@ def parser() -> argparse.ArgumentParser:
     predict.add_parser(commands)
     export.add_parser(commands)
     models.add_parser(commands)
+    serve.add_parser(commands)
     return root
 
 

@@ -1,0 +1,1 @@
+"""`erniem serve`: extraction and the task models over HTTP (FastAPI and uvicorn; the `serve` extra)."""
