@@ -89,13 +89,7 @@ def create_app(served: ServedModel, limits: Limits = Limits()) -> FastAPI:  # no
     app = FastAPI(title="erniem", version=__version__, lifespan=lifespan)
     app.add_middleware(_BodyLimit, max_bytes=limits.max_body_bytes)
 
-    @app.middleware("http")
-    async def measured(request: Request, call_next):
-        start = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        metrics.request(getattr(route, "path", "unmatched"), response.status_code, time.perf_counter() - start)
-        return response
+    app.add_middleware(_Measured, metrics=metrics)
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, error: ApiError):
@@ -111,7 +105,7 @@ def create_app(served: ServedModel, limits: Limits = Limits()) -> FastAPI:  # no
         )
         return _error(422, "validation", where)
 
-    async def answer(group: tuple, values: list) -> list:
+    async def answer(http: Request, group: tuple, values: list) -> list:
         if not served.ready:
             _raise_if_failed(state["loading"])
             raise ApiError(503, "loading", "the model is still loading", {"Retry-After": "1"})
@@ -120,13 +114,20 @@ def create_app(served: ServedModel, limits: Limits = Limits()) -> FastAPI:  # no
         costs = await asyncio.to_thread(lambda: [served.cost(value) for value in values])
         metrics.tokens.inc(sum(costs))
         batcher: Batcher = state["batcher"]
+        submission = asyncio.ensure_future(asyncio.wait_for(batcher.submit(group, values, costs), limits.timeout_s))
+        gone = asyncio.ensure_future(_disconnected(http))
         try:
-            return await asyncio.wait_for(batcher.submit(group, values, costs), limits.timeout_s)
+            await asyncio.wait({submission, gone}, return_when=asyncio.FIRST_COMPLETED)
+            if not submission.done():  # the client went away: its texts leave the queue
+                submission.cancel()
+                raise ApiError(499, "client_closed", "the client closed the connection")
+            return submission.result()
         except QueueFull as error:
             raise ApiError(429, "overloaded", f"the queue is full ({error})", {"Retry-After": "1"}) from None
         except asyncio.TimeoutError:  # noqa: UP041 (a distinct class before Python 3.11)
             raise ApiError(504, "timeout", f"no answer within {limits.timeout_s:g} s") from None
         finally:
+            gone.cancel()
             metrics.queue_depth.set(batcher.depth)
 
     def checked_texts(texts: list[str]) -> list[str]:
@@ -178,22 +179,22 @@ def create_app(served: ServedModel, limits: Limits = Limits()) -> FastAPI:  # no
     if served.task == "extract":
 
         @app.post("/v1/extract")
-        async def extract(request: ExtractRequest) -> dict:
+        async def extract(request: ExtractRequest, http: Request) -> dict:
             group = extraction_group(request.schema_, request.schema_lang)
-            return {"results": await answer(group, checked_texts(request.texts))}
+            return {"results": await answer(http, group, checked_texts(request.texts))}
 
         @app.post("/taskflow/uie")
-        async def taskflow(request: TaskflowRequest) -> dict:
+        async def taskflow(request: TaskflowRequest, http: Request) -> dict:
             data = request.data
             texts = data if isinstance(data, list) else ([data.text] if isinstance(data.text, str) else data.text)
             parameters = request.parameters or {}
             group = extraction_group(parameters.get("schema"), parameters.get("schema_lang"))
-            return {"result": await answer(group, checked_texts(texts))}
+            return {"result": await answer(http, group, checked_texts(texts))}
 
     else:
 
         @app.post(f"/v1/{served.task}")
-        async def task(request: TaskRequest) -> dict:
+        async def task(request: TaskRequest, http: Request) -> dict:
             from ..tasks.lines import LINE_TASKS
 
             for index, value in enumerate(request.inputs):
@@ -204,9 +205,15 @@ def create_app(served: ServedModel, limits: Limits = Limits()) -> FastAPI:  # no
                 for key, text in value.items():
                     if isinstance(text, str) and len(text) > limits.max_text_chars:
                         raise ApiError(422, "text_too_long", f"inputs.{index}.{key} is over {limits.max_text_chars}")
-            return {"results": await answer(served.group(), request.inputs)}
+            return {"results": await answer(http, served.group(), request.inputs)}
 
     return app
+
+
+async def _disconnected(request: Request, every: float = 0.05) -> None:
+    """Return once the client has closed the connection."""
+    while not await request.is_disconnected():
+        await asyncio.sleep(every)
 
 
 def _is_json(body: bytes) -> bool:
@@ -262,3 +269,28 @@ class _BodyLimit:
 
 class _TooLarge(Exception):
     pass
+
+
+class _Measured:
+    """ASGI middleware: each request's route, status and latency into the metrics (pure ASGI, so that an
+    endpoint still sees its client disconnect)."""
+
+    def __init__(self, app, metrics: Metrics):
+        self.app, self.metrics = app, metrics
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        start, status = time.perf_counter(), 500
+
+        async def sent(message):
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sent)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")  # the router sets it on this scope
+            self.metrics.request(route, status, time.perf_counter() - start)
