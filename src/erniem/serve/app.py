@@ -21,6 +21,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException
 
 from .. import __version__
 from .batching import Batcher, QueueFull
@@ -37,6 +38,9 @@ class Limits:
     max_texts: int = 64  # texts (or task inputs) per request; 422 above
     max_text_chars: int = 100_000  # characters per text (long texts are windowed); 422 above
     timeout_s: float = 60.0  # per request; 504 after
+
+
+HTTP_ERROR_TYPES = {400: "malformed_json", 404: "not_found", 405: "method_not_allowed"}  # FastAPI's own errors
 
 
 class ApiError(Exception):
@@ -95,6 +99,12 @@ def create_app(served: ServedModel, limits: Limits = Limits()) -> FastAPI:  # no
     async def api_error(request: Request, error: ApiError):
         return _error(error.status, error.error_type, str(error), error.headers)
 
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException):
+        error_type = HTTP_ERROR_TYPES.get(error.status_code, "http_error")
+        message = "the body is not valid JSON" if error_type == "malformed_json" else str(error.detail)
+        return _error(error.status_code, error_type, message, getattr(error, "headers", None))
+
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError):
         problems = error.errors()
@@ -111,6 +121,7 @@ def create_app(served: ServedModel, limits: Limits = Limits()) -> FastAPI:  # no
             raise ApiError(503, "loading", "the model is still loading", {"Retry-After": "1"})
         if len(values) > limits.max_texts:
             raise ApiError(422, "too_many_texts", f"{len(values)} texts in one request; at most {limits.max_texts}")
+        _check_unicode(values, "texts" if served.task == "extract" else "inputs")
         costs = await asyncio.to_thread(lambda: [served.cost(value) for value in values])
         metrics.tokens.inc(sum(costs))
         batcher: Batcher = state["batcher"]
@@ -122,6 +133,8 @@ def create_app(served: ServedModel, limits: Limits = Limits()) -> FastAPI:  # no
                 submission.cancel()
                 raise ApiError(499, "client_closed", "the client closed the connection")
             return submission.result()
+        except ValueError as error:  # what the model cannot take (a prompt that leaves no room for text, ...)
+            raise ApiError(422, "unprocessable", str(error)) from None
         except QueueFull as error:
             raise ApiError(429, "overloaded", f"the queue is full ({error})", {"Retry-After": "1"}) from None
         except asyncio.TimeoutError:  # noqa: UP041 (a distinct class before Python 3.11)
@@ -150,6 +163,9 @@ def create_app(served: ServedModel, limits: Limits = Limits()) -> FastAPI:  # no
                 parse_schema(schema)
             except (TypeError, ValueError) as error:
                 raise ApiError(422, "bad_schema", str(error)) from None
+            _check_unicode(schema, "schema")
+        if schema_lang is not None and schema_lang not in ("zh", "en"):
+            raise ApiError(422, "validation", f"schema_lang must be 'zh' or 'en', got {schema_lang!r}")
         return served.group(schema, schema_lang)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -214,6 +230,22 @@ async def _disconnected(request: Request, every: float = 0.05) -> None:
     """Return once the client has closed the connection."""
     while not await request.is_disconnected():
         await asyncio.sleep(every)
+
+
+def _check_unicode(value, path: str) -> None:
+    """422 for a string holding a lone surrogate (JSON can escape one; no text can be encoded with it)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise ApiError(422, "validation", f"{path}: a lone surrogate at character {error.start}") from None
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_unicode(item, f"{path}.{index}")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_unicode(key, path)
+            _check_unicode(item, f"{path}.{key}")
 
 
 def _is_json(body: bytes) -> bool:

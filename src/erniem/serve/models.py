@@ -70,7 +70,8 @@ class ServedModel:
         if self.task != "extract":
             return (self.task,)
         chosen = self.schema if schema is None else schema
-        return ("extract", json.dumps(chosen, ensure_ascii=False, sort_keys=True), schema_lang or self.schema_lang)
+        language = self.schema_lang if schema_lang is None else schema_lang
+        return ("extract", json.dumps(chosen, ensure_ascii=False, sort_keys=True), language)
 
     def cost(self, value) -> int:
         """Tokens of an item (a text, or a task input's texts)."""
