@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from .distributed import add_engine_options, run_on_ray
 from .models import add_model_options, model_location
 from .runtime import add_runtime_options, runtime_options
 from .streaming import stream
@@ -32,6 +33,7 @@ def add_parser(commands) -> None:
     extract.add_argument("--split-sentence", action="store_true")
     extract.add_argument("--on-error", choices=["stop", "skip"], default="stop")
     add_runtime_options(extract)
+    add_engine_options(extract)
     extract.set_defaults(run=run)
 
 
@@ -47,10 +49,7 @@ def run(arguments: argparse.Namespace) -> int:
         schema = json.loads(arguments.schema.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
         raise ValueError(f"{arguments.schema} is not JSON: {error}") from None
-    pipeline = UIEPipeline.from_pretrained(
-        model_location(arguments),
-        schema,
-        **runtime_options(arguments),
+    options = dict(
         schema_lang=arguments.schema_lang,
         compat=arguments.compat,
         position_prob=arguments.position_prob,
@@ -58,6 +57,11 @@ def run(arguments: argparse.Namespace) -> int:
         batch_size=arguments.batch_size,
         split_sentence=arguments.split_sentence,
     )
+    if arguments.engine == "ray":
+        model = str(model_location(arguments))
+        return run_on_ray(arguments, "extract", "extract", ("text",), model=model, schema=schema,
+                          **runtime_options(arguments), **options)  # fmt: skip
+    pipeline = UIEPipeline.from_pretrained(model_location(arguments), schema, **runtime_options(arguments), **options)
     return stream(
         "extract",
         arguments.input,

@@ -9,6 +9,7 @@ import argparse
 
 from ..backends import load_model
 from ..tasks.lines import LINE_TASKS
+from .distributed import add_engine_options, run_on_ray
 from .models import add_model_options, model_location
 from .runtime import add_runtime_options, runtime_options
 from .streaming import stream
@@ -60,6 +61,7 @@ def _task(tasks, name: str, summary: str, description: str) -> argparse.Argument
         task.add_argument("--top-k", type=int, default=1, help="write a list of the K best")
     add_runtime_options(task)
     task.add_argument("--on-error", choices=["stop", "skip"], default="stop")
+    add_engine_options(task)
     task.set_defaults(run=_run)
     return task
 
@@ -77,8 +79,14 @@ def _run(arguments: argparse.Namespace) -> int:
     if getattr(arguments, "top_k", 1) < 1:
         raise ValueError(f"--top-k must be at least 1, got {arguments.top_k}")
     task = LINE_TASKS[arguments.task]
-    model, tokenizer = load_task_model(task.head, arguments)
     options = {name: getattr(arguments, name) for name in OPTIONS if hasattr(arguments, name)}
+    if arguments.engine == "ray":
+        from ..distributed import TASK_FIELDS
+
+        model = str(model_location(arguments))
+        return run_on_ray(arguments, f"predict {arguments.task}", arguments.task, TASK_FIELDS[arguments.task],
+                          model=model, **runtime_options(arguments), **options)  # fmt: skip
+    model, tokenizer = load_task_model(task.head, arguments)
     return stream(
         f"predict {arguments.task}",
         arguments.input,
