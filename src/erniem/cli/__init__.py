@@ -14,6 +14,10 @@ from pathlib import Path
 from . import export, extract, models, predict, serve, uie
 from .quiet import quiet
 
+DOCS = "docs"  # the documentation's pages, in the source tree (built with mkdocs)
+PAGES = {"convert": "paddlenlp.md", "extract": "extraction.md", "uie": "extraction.md", "predict": "tasks.md",
+         "export": "onnx-and-speed.md", "download": "models-by-name.md", "serve": "serving.md"}  # fmt: skip
+
 
 def _convert(arguments: argparse.Namespace) -> int:
     from ..convert import convert_checkpoint
@@ -76,7 +80,19 @@ def parser() -> argparse.ArgumentParser:
     export.add_parser(commands)
     models.add_parser(commands)
     serve.add_parser(commands)
+    root.epilog = f"Documentation: {DOCS}/index.md (or `mkdocs serve` in the source tree)"
+    for name, command in commands.choices.items():
+        _point_to_docs(command, PAGES[name])
     return root
+
+
+def _point_to_docs(command: argparse.ArgumentParser, page: str) -> None:
+    """Each command's help ends with its documentation page, and so do its subcommands'."""
+    command.epilog = f"Documentation: {DOCS}/{page}"
+    for action in command._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for subcommand in action.choices.values():
+                _point_to_docs(subcommand, page)
 
 
 def main(argv: list[str] | None = None) -> int:
