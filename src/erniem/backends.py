@@ -30,7 +30,8 @@ def load_model(
         backend: "torch": `head.from_pretrained`, moved to `device`, in `dtype`; "onnxruntime": an
             `erniem.onnx.OnnxRuntimeModel` over the `model.onnx` that `erniem export onnx` wrote for this head
             (CPU and float32 only).
-        quantize, compile: for torch, see `erniem.acceleration.optimize`.
+        quantize: for torch, see `erniem.acceleration.optimize`.
+        compile: for torch, see `erniem.acceleration.optimize`.
 
     Raises:
         ValueError: unknown backend; for onnxruntime, a device other than the CPU, a dtype other than float32,

@@ -11,7 +11,7 @@ MaskConvention = Literal["transformers", "paddlenlp"]
 
 
 class ErnieMConfig(PreTrainedConfig):
-    r"""Configuration of an [`ErnieMModel`].
+    r"""Configuration of an [`ErnieMModel`][erniem.ErnieMModel].
 
     The defaults reproduce `susnato/ernie-m-base_pytorch`. The constructor takes the arguments of the
     transformers 4.x `ErnieMConfig`, in the same order, plus `mask_convention`.

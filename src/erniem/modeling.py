@@ -38,7 +38,7 @@ KeyValues = tuple[tuple[torch.Tensor, torch.Tensor], ...]
 
 @dataclass
 class ErnieMModelOutput(ModelOutput):
-    """Output of [`ErnieMModel`].
+    """Output of [`ErnieMModel`][erniem.ErnieMModel].
 
     Args:
         last_hidden_state: (batch, seq, hidden) output of the last layer.
@@ -69,14 +69,14 @@ class ErnieMModelOutput(ModelOutput):
 
 @dataclass
 class InformationExtractionOutput(ModelOutput):
-    """Output of [`ErnieMForInformationExtraction`].
+    """Output of [`ErnieMForInformationExtraction`][erniem.ErnieMForInformationExtraction].
 
     Args:
         loss: mean of the start and end binary cross-entropies, when labels are given.
         start_logits: (batch, seq) logit that a span starts at each token; `sigmoid` gives UIE's `start_prob`.
         end_logits: (batch, seq) logit that a span ends at each token; `sigmoid` gives UIE's `end_prob`.
-        hidden_states: as in [`ErnieMModelOutput`], if asked for.
-        attentions: as in [`ErnieMModelOutput`], if asked for.
+        hidden_states: as in [`ErnieMModelOutput`][erniem.ErnieMModelOutput], if asked for.
+        attentions: as in [`ErnieMModelOutput`][erniem.ErnieMModelOutput], if asked for.
     """
 
     loss: torch.FloatTensor | None = None
@@ -496,7 +496,7 @@ class ErnieMModel(ErnieMPreTrainedModel):
             use_cache: return every layer's keys and values (prefix included) as `past_key_values`.
             output_hidden_states: return the embeddings and every layer's output.
             output_attentions: return every layer's attention probabilities.
-            return_dict: return an [`ErnieMModelOutput`] rather than a tuple.
+            return_dict: return an [`ErnieMModelOutput`][erniem.ErnieMModelOutput] rather than a tuple.
             unpad_inputs: compute only the positions the mask keeps, the others getting zero states (see
                 `erniem.unpadding`); default: whether `config.unpad_inputs` is `True`. Calls asking for
                 `output_attentions` or `use_cache` compute every position.
@@ -731,7 +731,7 @@ class ErnieMForSequenceClassification(ErnieMPreTrainedModel):
         return_dict: bool | None = True,
         labels: torch.Tensor | None = None,
     ) -> SequenceClassifierOutput | tuple:
-        r"""Classify each sequence; arguments as [`ErnieMModel.forward`].
+        r"""Classify each sequence; arguments as [`ErnieMModel.forward`][erniem.ErnieMModel.forward].
 
         Args:
             labels: (batch,) class ids for cross-entropy, (batch,) floats for mean-squared error when
@@ -799,7 +799,8 @@ class ErnieMForMultipleChoice(ErnieMPreTrainedModel):
         output_hidden_states: bool | None = None,
         return_dict: bool | None = True,
     ) -> MultipleChoiceModelOutput | tuple:
-        r"""Score choices; tensors are (batch, num_choices, seq[, hidden]), otherwise as [`ErnieMModel.forward`].
+        r"""Score choices; tensors are (batch, num_choices, seq[, hidden]), otherwise as
+        [`ErnieMModel.forward`][erniem.ErnieMModel.forward].
 
         Args:
             labels: (batch,) index of the right choice.
@@ -856,7 +857,7 @@ class ErnieMForTokenClassification(ErnieMPreTrainedModel):
         return_dict: bool | None = True,
         labels: torch.Tensor | None = None,
     ) -> TokenClassifierOutput | tuple:
-        r"""Tag every token; arguments as [`ErnieMModel.forward`].
+        r"""Tag every token; arguments as [`ErnieMModel.forward`][erniem.ErnieMModel.forward].
 
         Args:
             labels: (batch, seq) class ids; -100 marks tokens left out of the loss.
@@ -908,11 +909,12 @@ class ErnieMForQuestionAnswering(ErnieMPreTrainedModel):
         output_hidden_states: bool | None = None,
         return_dict: bool | None = True,
     ) -> QuestionAnsweringModelOutput | tuple:
-        r"""Score answer spans; arguments as [`ErnieMModel.forward`].
+        r"""Score answer spans; arguments as [`ErnieMModel.forward`][erniem.ErnieMModel.forward].
 
         Args:
-            start_positions, end_positions: (batch,) token index of the answer's first and last token.
+            start_positions: (batch,) token index of the answer's first token.
                 Indices outside the sequence are clamped to `seq` and left out of the loss.
+            end_positions: (batch,) token index of the answer's last token, clamped likewise.
         """
         return_dict = self.config.return_dict if return_dict is None else return_dict
         outputs = self.ernie_m(
@@ -972,11 +974,12 @@ class ErnieMForInformationExtraction(ErnieMPreTrainedModel):
         output_hidden_states: bool | None = None,
         return_dict: bool | None = True,
     ) -> InformationExtractionOutput | tuple:
-        r"""Score every token as a span start and end; arguments as [`ErnieMModel.forward`].
+        r"""Score every token as a span start and end; arguments as [`ErnieMModel.forward`][erniem.ErnieMModel.forward].
 
         Args:
-            start_positions, end_positions: (batch, seq) 0/1 labels, 1 where a gold span starts (ends).
+            start_positions: (batch, seq) 0/1 labels, 1 where a gold span starts.
                 The loss is the mean of the two binary cross-entropies over all positions, as UIE trains.
+            end_positions: (batch, seq) 0/1 labels, 1 where a gold span ends.
         """
         return_dict = self.config.return_dict if return_dict is None else return_dict
         outputs = self.ernie_m(

@@ -35,7 +35,11 @@ class ErnieMTokenizer(PreTrainedTokenizer):
         vocab_file: path of `vocab.txt` (ERNIE-M's ids); without it, ids are sentencepiece's.
         do_lower_case: lowercase the text (character by character, special tokens excepted) first.
         encoding: kept for compatibility with transformers 4.x; files are read as UTF-8.
-        unk_token, sep_token, pad_token, cls_token, mask_token: the special tokens.
+        unk_token: the special token for unknown pieces.
+        sep_token: the special token that ends each sequence.
+        pad_token: the special token for padding.
+        cls_token: the special token that starts each input.
+        mask_token: the special token for masked positions.
         sp_model_kwargs: passed to `SentencePieceProcessor`; `enable_sampling`, `alpha` and `nbest_size`
             turn on subword sampling.
         tokenizer_rule: `"transformers"` (default; transformers 4.39's ids, what the hub checkpoints expect)

@@ -81,10 +81,12 @@ class _SegmentingPreTokenizer:
 
 
 class ErnieMTokenizerFast(PreTrainedTokenizerFast):
-    r"""ERNIE-M's tokenizer on a `tokenizers` backend, with the ids of [`ErnieMTokenizer`] (both rules).
+    r"""ERNIE-M's tokenizer on a `tokenizers` backend, with the ids of
+    [`ErnieMTokenizer`][erniem.ErnieMTokenizer] (both rules).
 
-    Takes the arguments of [`ErnieMTokenizer`] and is built from the same two files. Words (`word_ids()`)
-    are sentencepiece's: a run of text between whitespace, or each word of `is_split_into_words` input.
+    Takes the arguments of [`ErnieMTokenizer`][erniem.ErnieMTokenizer] and is built from the same two files.
+    Words (`word_ids()`) are sentencepiece's: a run of text between whitespace, or each word of
+    `is_split_into_words` input.
     """
 
     vocab_files_names = VOCAB_FILES_NAMES

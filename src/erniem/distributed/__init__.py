@@ -50,11 +50,17 @@ def predict_dataset(
     "choice"; the row's columns as `erniem predict` lines name them).
 
     Args:
-        actors, cpus_per_actor, gpus_per_actor: the actor pool (leave a CPU free for reading and writing).
+        actors: how many actors the pool holds (leave a CPU free for reading and writing).
+        cpus_per_actor: CPUs each actor of the pool gets.
+        gpus_per_actor: GPUs each actor of the pool gets.
         batch_size: rows per call of an actor (`model_batch_size`: rows per forward pass, default 16).
         on_error: "skip" (the row gets `error`) or "stop" (the job fails, naming the row).
         restarts: Ray's `max_restarts` for a dead actor and `max_task_retries` for its batches.
-        device, dtype, backend, quantize, compile: the runtime options of `erniem.backends.load_model`.
+        device: a runtime option of `erniem.backends.load_model`.
+        dtype: a runtime option of `erniem.backends.load_model`.
+        backend: a runtime option of `erniem.backends.load_model`.
+        quantize: a runtime option of `erniem.backends.load_model`.
+        compile: a runtime option of `erniem.backends.load_model`.
         options: the pipeline's or task's settings (max_length, stride, top_k, ...).
     """
     settings = dict(actors=actors, cpus_per_actor=cpus_per_actor, gpus_per_actor=gpus_per_actor,
