@@ -122,7 +122,7 @@ def create_app(served: ServedModel, limits: Limits = Limits()) -> FastAPI:  # no
         if len(values) > limits.max_texts:
             raise ApiError(422, "too_many_texts", f"{len(values)} texts in one request; at most {limits.max_texts}")
         _check_unicode(values, "texts" if served.task == "extract" else "inputs")
-        costs = await asyncio.to_thread(lambda: [served.cost(value) for value in values])
+        costs = await asyncio.to_thread(served.costs, values)
         metrics.tokens.inc(sum(costs))
         batcher: Batcher = state["batcher"]
         submission = asyncio.ensure_future(asyncio.wait_for(batcher.submit(group, values, costs), limits.timeout_s))
@@ -226,10 +226,10 @@ def create_app(served: ServedModel, limits: Limits = Limits()) -> FastAPI:  # no
     return app
 
 
-async def _disconnected(request: Request, every: float = 0.05) -> None:
-    """Return once the client has closed the connection."""
-    while not await request.is_disconnected():
-        await asyncio.sleep(every)
+async def _disconnected(request: Request) -> None:
+    """Return once the client has closed the connection (the server's next message after the body)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
 
 
 def _check_unicode(value, path: str) -> None:

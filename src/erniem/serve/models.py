@@ -48,6 +48,8 @@ class ServedModel:
         self._pipelines: OrderedDict = OrderedDict()
 
     def load(self) -> None:
+        import erniem
+
         from ..catalog import resolve_model
 
         location = resolve_model(self.model, self.cache_dir)
@@ -56,13 +58,12 @@ class ServedModel:
 
             loaded = UIEPipeline.from_pretrained(location, self.schema or ["-"], **self.runtime)
             self.network, self.tokenizer = loaded.model, loaded.tokenizer
+            self.counter = erniem.ErnieMTokenizerFast.from_pretrained(location)
         else:
-            import erniem
-
             from ..backends import load_model
 
             self.network = load_model(getattr(erniem, LINE_TASKS[self.task].head), location, **self.runtime)
-            self.tokenizer = erniem.ErnieMTokenizerFast.from_pretrained(location)
+            self.tokenizer = self.counter = erniem.ErnieMTokenizerFast.from_pretrained(location)
         self.ready = True
 
     def group(self, schema=None, schema_lang: str | None = None) -> tuple:
@@ -73,12 +74,19 @@ class ServedModel:
         language = self.schema_lang if schema_lang is None else schema_lang
         return ("extract", json.dumps(chosen, ensure_ascii=False, sort_keys=True), language)
 
-    def cost(self, value) -> int:
-        """Tokens of an item (a text, or a task input's texts)."""
-        texts = [value] if isinstance(value, str) else [v for v in value.values() if isinstance(v, str)]
-        if isinstance(value, dict) and isinstance(value.get("choices"), list):
-            texts += [choice for choice in value["choices"] if isinstance(choice, str)]
-        return 2 + sum(len(self.tokenizer.tokenize(text)) for text in texts)
+    def costs(self, values: list) -> list[int]:
+        """Tokens of each item (a text, or a task input's texts), counted by the fast tokenizer in one call."""
+        texts, owners = [], []
+        for index, value in enumerate(values):
+            found = [value] if isinstance(value, str) else [v for v in value.values() if isinstance(v, str)]
+            if isinstance(value, dict) and isinstance(value.get("choices"), list):
+                found += [choice for choice in value["choices"] if isinstance(choice, str)]
+            texts += found
+            owners += [index] * len(found)
+        counts = [2] * len(values)  # [CLS] and [SEP]
+        for owner, ids in zip(owners, self.counter(texts, add_special_tokens=False)["input_ids"], strict=True):
+            counts[owner] += len(ids)
+        return counts
 
     def run(self, group: tuple, values: list) -> list:
         if group[0] != "extract":
