@@ -24,6 +24,7 @@ from pathlib import Path
 import torch
 
 import erniem
+from erniem.cli.quiet import quiet
 from erniem.files import staged_directory
 from erniem.scores import Score
 from erniem.vocabulary import real_vocabulary
@@ -86,6 +87,7 @@ def main() -> int:
     parser.add_argument("--records", type=int, default=3000, help="doccano records to generate")
     parser.add_argument("--epochs", type=float, default=8)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--verbose", action="store_true", help="show the warnings of torch and other libraries")
     arguments = parser.parse_args()
     began = time.perf_counter()
     work = arguments.workdir
@@ -150,4 +152,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with quiet(verbose="--verbose" in sys.argv):  # third-party warnings off, as in the erniem command
+        sys.exit(main())
