@@ -8,7 +8,10 @@ venv="${ERNIEM_VENV:-.venv}"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 # constraints.txt pins torch to the CPU wheel; without the pin pip fetches a multi-GB CUDA build.
 "$venv/bin/python" -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[dev]" ${ERNIEM_TRANSFORMERS:+"$ERNIEM_TRANSFORMERS"}
-"$venv/bin/python" -c "import erniem, torch, transformers; print(f'erniem {erniem.__version__}: torch {torch.__version__}, transformers {transformers.__version__}')"
+"$venv/bin/python" -c "from erniem.cli.quiet import quiet
+with quiet():  # the libraries' import-time warnings (torchao's, torch's) stay off, as in the erniem command
+    import erniem, torch, transformers
+print(f'erniem {erniem.__version__}: torch {torch.__version__}, transformers {transformers.__version__}')"
 # The demo page's browser test (tests/test_serve_page.py) drives Debian's chromium.
 if ! command -v chromium >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
     apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }
