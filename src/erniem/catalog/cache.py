@@ -121,12 +121,15 @@ def prepare_model(
             return folder / "erniem"
         paddle = folder / "paddle"
         paddle.mkdir(parents=True, exist_ok=True)
+        downloaded = {}  # relative path -> the sha256 download_file computed while checking the md5
         for file in model.files:
             if not (paddle / file.name).is_file():
-                download_file(mirrored(file.url), paddle / file.name, file.md5, retries, progress)
+                sha256 = download_file(mirrored(file.url), paddle / file.name, file.md5, retries, progress)
+                downloaded[f"paddle/{file.name}"] = sha256
         _write_configs(model, paddle)
         convert_checkpoint(paddle, folder / "erniem", overwrite=True, progress=progress)
-        checksums = {str(path.relative_to(folder)): _sha256(path) for path in _files(folder)}
+        relatives = [str(path.relative_to(folder)) for path in _files(folder)]
+        checksums = {relative: downloaded.get(relative) or _sha256(folder / relative) for relative in relatives}
         write_text(folder / CHECKSUMS, json.dumps(checksums, indent=1, sort_keys=True) + "\n")
         return folder / "erniem"
     finally:
