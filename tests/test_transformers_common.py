@@ -24,6 +24,7 @@ import erniem
 from erniem import (
     ErnieMConfig,
     ErnieMForInformationExtraction,
+    ErnieMForMaskedLM,
     ErnieMForMultipleChoice,
     ErnieMForQuestionAnswering,
     ErnieMForSequenceClassification,
@@ -54,6 +55,7 @@ MAPPING_ROWS = {
     "MODEL_FOR_MULTIPLE_CHOICE_MAPPING_NAMES": ErnieMForMultipleChoice,
     "MODEL_FOR_TOKEN_CLASSIFICATION_MAPPING_NAMES": ErnieMForTokenClassification,
     "MODEL_FOR_QUESTION_ANSWERING_MAPPING_NAMES": ErnieMForQuestionAnswering,
+    "MODEL_FOR_MASKED_LM_MAPPING_NAMES": ErnieMForMaskedLM,
 }
 
 
@@ -124,6 +126,7 @@ class ErnieMModelTest(ModelTesterMixin, unittest.TestCase):
         ErnieMForQuestionAnswering,
         ErnieMForSequenceClassification,
         ErnieMForTokenClassification,
+        ErnieMForMaskedLM,
     )
     test_torchscript = False
     test_can_init_all_missing_weights_before_2023 = True  # erniem is not one of the models that test leaves out
@@ -161,6 +164,13 @@ class ErnieMModelTest(ModelTesterMixin, unittest.TestCase):
         result = model(input_ids, attention_mask=input_mask, start_positions=labels, end_positions=labels)
         shape = (self.model_tester.batch_size, self.model_tester.seq_length)
         self.assertEqual((result.start_logits.shape, result.end_logits.shape), (shape, shape))
+        self.assertEqual(result.loss.shape, ())
+
+    def test_for_masked_lm(self):
+        config, input_ids, input_mask, _, token_labels, _ = self.model_tester.prepare_config_and_inputs()
+        result = self._model(ErnieMForMaskedLM, config)(input_ids, attention_mask=input_mask, labels=token_labels)
+        tester = self.model_tester
+        self.assertEqual(result.logits.shape, (tester.batch_size, tester.seq_length, tester.vocab_size))
         self.assertEqual(result.loss.shape, ())
 
     def test_for_sequence_classification(self):

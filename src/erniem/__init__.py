@@ -16,7 +16,10 @@ __version__ = "0.1.0"
 __all__ = [
     "ErnieMConfig",
     "ErnieMForInformationExtraction",
+    "ErnieMForMaskedLM",
     "ErnieMForMultipleChoice",
+    "ErnieMForPreTraining",
+    "ErnieMForPreTrainingOutput",
     "ErnieMForQuestionAnswering",
     "ErnieMForSequenceClassification",
     "ErnieMForTokenClassification",
@@ -34,7 +37,10 @@ _EXPORTS = {
     "configuration": ["ErnieMConfig"],
     "modeling": [
         "ErnieMForInformationExtraction",
+        "ErnieMForMaskedLM",
         "ErnieMForMultipleChoice",
+        "ErnieMForPreTraining",
+        "ErnieMForPreTrainingOutput",
         "ErnieMForQuestionAnswering",
         "ErnieMForSequenceClassification",
         "ErnieMForTokenClassification",
@@ -53,7 +59,10 @@ if TYPE_CHECKING:  # what type checkers see; at run time __getattr__ imports the
     from .configuration import ErnieMConfig
     from .modeling import (
         ErnieMForInformationExtraction,
+        ErnieMForMaskedLM,
         ErnieMForMultipleChoice,
+        ErnieMForPreTraining,
+        ErnieMForPreTrainingOutput,
         ErnieMForQuestionAnswering,
         ErnieMForSequenceClassification,
         ErnieMForTokenClassification,

@@ -3,7 +3,9 @@
 from transformers import (
     AutoConfig,
     AutoModel,
+    AutoModelForMaskedLM,
     AutoModelForMultipleChoice,
+    AutoModelForPreTraining,
     AutoModelForQuestionAnswering,
     AutoModelForSequenceClassification,
     AutoModelForTokenClassification,
@@ -12,7 +14,9 @@ from transformers import (
 
 from .configuration import ErnieMConfig
 from .modeling import (
+    ErnieMForMaskedLM,
     ErnieMForMultipleChoice,
+    ErnieMForPreTraining,
     ErnieMForQuestionAnswering,
     ErnieMForSequenceClassification,
     ErnieMForTokenClassification,
@@ -27,6 +31,8 @@ AUTO_MODELS = (
     (AutoModelForMultipleChoice, ErnieMForMultipleChoice),
     (AutoModelForTokenClassification, ErnieMForTokenClassification),
     (AutoModelForQuestionAnswering, ErnieMForQuestionAnswering),
+    (AutoModelForMaskedLM, ErnieMForMaskedLM),
+    (AutoModelForPreTraining, ErnieMForPreTraining),
 )
 
 

@@ -47,6 +47,14 @@ class ErnieMConfig(PreTrainedConfig):
             (sequence classification, multiple choice) unless hidden states are returned, when the mask hides
             enough positions to pay (`modeling.AUTO_UNPAD_MASKED_PER_SEQUENCE` per sequence); `True`: in every
             call, training included; `False`: never.
+        num_languages: Rows of an optional language embedding table added to the word and position embeddings,
+            as ERNIE-M's pretraining figures draw; 0 (default) builds none, as in the released checkpoints. The
+            table starts at zero, so adding it changes no output until it is trained. Taken from `languages`
+            when that is given and this is 0.
+        languages: Optional language codes naming the rows of that table, in order (`languages[i]` has id i);
+            the pretraining collators map the corpora's codes through it.
+        tie_word_embeddings: Whether the LM head's decoder shares the word embedding matrix (the heads of
+            [`ErnieMForMaskedLM`][erniem.ErnieMForMaskedLM] and [`ErnieMForPreTraining`][erniem.ErnieMForPreTraining]).
     """
 
     model_type = "ernie_m"
@@ -71,6 +79,9 @@ class ErnieMConfig(PreTrainedConfig):
         act_dropout: float | None = 0.0,
         mask_convention: MaskConvention = "transformers",
         unpad_inputs: bool | None = None,
+        num_languages: int = 0,
+        languages: list[str] | None = None,
+        tie_word_embeddings: bool = True,
         **kwargs,
     ):
         classifier_dropout = kwargs.pop("dropout", classifier_dropout)  # the documented alias
@@ -91,6 +102,9 @@ class ErnieMConfig(PreTrainedConfig):
         self.act_dropout = act_dropout
         self.mask_convention = mask_convention
         self.unpad_inputs = unpad_inputs
+        self.languages = list(languages) if languages is not None else None
+        self.num_languages = num_languages or len(self.languages or ())
+        self.tie_word_embeddings = tie_word_embeddings
         self._validate()
 
     def _validate(self) -> None:
@@ -120,6 +134,16 @@ class ErnieMConfig(PreTrainedConfig):
             raise ValueError("ERNIE-M is an encoder: `is_decoder=True` is not supported.")
         if self.unpad_inputs is not None and not isinstance(self.unpad_inputs, bool):
             raise ValueError(f"`unpad_inputs` must be None, True or False, got {self.unpad_inputs!r}.")
+        if not isinstance(self.num_languages, int) or isinstance(self.num_languages, bool) or self.num_languages < 0:
+            raise ValueError(f"`num_languages` must be a non-negative integer, got {self.num_languages!r}.")
+        if self.languages is not None:
+            if len(set(self.languages)) != len(self.languages) or not all(isinstance(c, str) for c in self.languages):
+                raise ValueError(f"`languages` must be distinct strings, got {self.languages!r}.")
+            if len(self.languages) > self.num_languages:
+                raise ValueError(
+                    f"`languages` names {len(self.languages)} languages, more than `num_languages` "
+                    f"({self.num_languages})."
+                )
         if self.mask_convention not in get_args(MaskConvention):
             raise ValueError(
                 f"`mask_convention` must be one of {get_args(MaskConvention)}, got {self.mask_convention!r}."

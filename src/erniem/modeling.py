@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 import torch
 from torch import nn
 from torch.nn import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from transformers import PreTrainedModel
+from transformers import initialization as init
 from transformers.activations import ACT2FN
 from transformers.modeling_layers import GradientCheckpointingLayer
 from transformers.modeling_outputs import (
+    MaskedLMOutput,
     MultipleChoiceModelOutput,
     QuestionAnsweringModelOutput,
     SequenceClassifierOutput,
@@ -134,14 +137,24 @@ def check_positions(position_ids: torch.Tensor, max_length: int) -> None:
         raise ValueError(f"position_ids must lie in [0, {max_length - 1}] for this model, got [{low}, {high}].")
 
 
+class ErnieMLanguageEmbeddings(nn.Embedding):
+    """The optional table of language embeddings (`config.num_languages` rows), zero-initialised, so that a model
+    given one computes what it computed without until the table is trained."""
+
+
 class ErnieMEmbeddings(nn.Module):
-    """Word plus position embeddings, then LayerNorm and dropout (ERNIE-M has no token types)."""
+    """Word plus position embeddings (plus language embeddings where `config.num_languages` asks for them), then
+    LayerNorm and dropout (ERNIE-M has no token types)."""
 
     def __init__(self, config: ErnieMConfig):
         super().__init__()
         self.word_embeddings = nn.Embedding(config.vocab_size, config.hidden_size, padding_idx=config.pad_token_id)
         self.position_embeddings = nn.Embedding(
             config.max_position_embeddings, config.hidden_size, padding_idx=config.pad_token_id
+        )
+        # Not in the released checkpoints.
+        self.language_embeddings = (
+            ErnieMLanguageEmbeddings(config.num_languages, config.hidden_size) if config.num_languages else None
         )
         self.layer_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
@@ -153,8 +166,10 @@ class ErnieMEmbeddings(nn.Module):
         position_ids: torch.LongTensor | None = None,
         inputs_embeds: torch.FloatTensor | None = None,
         past_key_values_length: int = 0,
+        language_ids: torch.LongTensor | None = None,
     ) -> torch.Tensor:
-        """Return (batch, seq, hidden) embeddings; `position_ids` (batch or 1, seq) count from 0."""
+        """Return (batch, seq, hidden) embeddings; `position_ids` (batch or 1, seq) count from 0; `language_ids`
+        (batch, seq) or (batch, 1) index the language table."""
         if inputs_embeds is None:
             inputs_embeds = self.word_embeddings(input_ids)
         seq_length = inputs_embeds.shape[1]
@@ -166,8 +181,12 @@ class ErnieMEmbeddings(nn.Module):
         elif not torch.compiler.is_compiling():
             check_positions(position_ids, self.max_length)
         position_embeddings = self.position_embeddings(position_ids + POSITION_OFFSET)  # never in place
-        embeddings = self.layer_norm(inputs_embeds + position_embeddings)
-        return self.dropout(embeddings)
+        embeddings = inputs_embeds + position_embeddings
+        if language_ids is not None:
+            if self.language_embeddings is None:
+                raise ValueError("language_ids were given, but this model has no language table (num_languages=0).")
+            embeddings = embeddings + self.language_embeddings(language_ids)
+        return self.dropout(self.layer_norm(embeddings))
 
 
 def eager_attention_forward(
@@ -450,6 +469,15 @@ class ErnieMPreTrainedModel(PreTrainedModel):
     _supports_flash_attn = True
     _no_split_modules = ["ErnieMEmbeddings", "ErnieMEncoderLayer"]
 
+    def _init_weights(self, module: nn.Module) -> None:
+        """transformers' default, then zeros for the language table and the LM head's bias."""
+        if isinstance(module, ErnieMLanguageEmbeddings):
+            init.zeros_(module.weight)
+            return
+        super()._init_weights(module)
+        if isinstance(module, ErnieMLMHead):
+            init.zeros_(module.bias)
+
 
 class ErnieMModel(ErnieMPreTrainedModel):
     """The bare ERNIE-M encoder, returning hidden states and (optionally) the pooled first token."""
@@ -480,6 +508,7 @@ class ErnieMModel(ErnieMPreTrainedModel):
         output_attentions: bool | None = None,
         return_dict: bool | None = None,
         unpad_inputs: bool | None = None,
+        language_ids: torch.LongTensor | None = None,
     ) -> ErnieMModelOutput | tuple:
         r"""Encode a batch.
 
@@ -487,8 +516,9 @@ class ErnieMModel(ErnieMPreTrainedModel):
             input_ids: (batch, seq) token ids; give either these or `inputs_embeds`.
             position_ids: (batch or 1, seq) positions counted from 0; default `prefix_length + arange(seq)`.
             attention_mask: (batch, seq) or (batch, prefix + seq) with 1 for tokens to attend and 0 for
-                tokens to ignore, or a 4-D additive float (or boolean keep) mask broadcastable to
-                (batch, heads, seq, prefix + seq). Without it, `config.mask_convention` decides what is hidden.
+                tokens to ignore; or a per-query mask, (batch, seq, prefix + seq) or 4-D broadcastable to
+                (batch, heads, seq, prefix + seq), additive float or boolean (True to attend), such as the
+                pretraining collators build. Without it, `config.mask_convention` decides what is hidden.
             head_mask: (heads,) or (layers, heads), 1 to keep a head and 0 to silence it.
             inputs_embeds: (batch, seq, hidden) embeddings used instead of `input_ids`.
             past_key_values: per layer a (key, value) pair of (batch, heads, prefix, head_dim) tensors placed
@@ -500,6 +530,7 @@ class ErnieMModel(ErnieMPreTrainedModel):
             unpad_inputs: compute only the positions the mask keeps, the others getting zero states (see
                 `erniem.unpadding`); default: whether `config.unpad_inputs` is `True`. Calls asking for
                 `output_attentions` or `use_cache` compute every position.
+            language_ids: (batch, seq) or (batch, 1) language ids, for a model with `config.num_languages`.
 
         `head_mask` and `output_attentions` need the probabilities, so those calls run the eager attention
         whatever `attn_implementation` says.
@@ -514,7 +545,7 @@ class ErnieMModel(ErnieMPreTrainedModel):
 
         batch_size, seq_length = (input_ids if input_ids is not None else inputs_embeds).shape[:2]
         prefix_length = self._check_prefix(past_key_values, batch_size)
-        embedding_output = self.embeddings(input_ids, position_ids, inputs_embeds, prefix_length)
+        embedding_output = self.embeddings(input_ids, position_ids, inputs_embeds, prefix_length, language_ids)
 
         eager = output_attentions or head_mask is not None
         implementation = "eager" if eager else config._attn_implementation or "eager"
@@ -527,8 +558,8 @@ class ErnieMModel(ErnieMPreTrainedModel):
         if unpadded is not None:
             extended_mask = None  # attention runs sequence by sequence over the kept keys alone
         elif implementation.startswith("flash"):
-            if attention_mask is not None and attention_mask.dim() == 4:
-                raise ValueError(f"{implementation} takes a 2-D attention mask, not a 4-D one.")
+            if attention_mask is not None and attention_mask.dim() > 2:
+                raise ValueError(f"{implementation} takes a 2-D attention mask, not a {attention_mask.dim()}-D one.")
             extended_mask = keep.to(torch.int32) if keep is not None else None  # (batch, prefix + seq)
         else:
             extended_mask = self._additive_mask(attention_mask, keep, embedding_output.dtype)
@@ -592,7 +623,13 @@ class ErnieMModel(ErnieMPreTrainedModel):
         seq_length: int,
         prefix_length: int,
     ) -> torch.Tensor | None:
-        """Return (batch, prefix + seq) booleans, True where a key is attended; `None` when all are."""
+        """Return (batch, prefix + seq) booleans, True where a key is attended; `None` when all are, or when the
+        mask is per query (3-D or 4-D)."""
+        if attention_mask is not None and attention_mask.dim() == 3:
+            expected = (batch_size, seq_length, prefix_length + seq_length)
+            if tuple(attention_mask.shape) != expected:
+                raise ValueError(f"A 3-D attention_mask must be {expected}, got {tuple(attention_mask.shape)}.")
+            return None
         if attention_mask is not None and attention_mask.dim() == 4:
             return None
         if attention_mask is not None:
@@ -632,6 +669,8 @@ class ErnieMModel(ErnieMPreTrainedModel):
     ) -> torch.Tensor | None:
         """Return the additive mask, broadcastable to (batch, heads, seq, keys), in the model's dtype."""
         fill_value = _MASK_RULES[self.config.mask_convention].fill_value(dtype)
+        if attention_mask is not None and attention_mask.dim() == 3:
+            attention_mask = attention_mask[:, None]  # (batch, 1, seq, keys): the same for every head
         if attention_mask is not None and attention_mask.dim() == 4:
             if attention_mask.dtype != torch.bool:
                 return attention_mask.to(dtype)
@@ -1020,8 +1059,228 @@ class ErnieMForInformationExtraction(ErnieMPreTrainedModel):
         return output if return_dict else output.to_tuple()
 
 
+class ErnieMLMHead(nn.Module):
+    """Token scores: `decoder(layer_norm(gelu(dense(h)))) + bias`, the decoder tied to the word embeddings (XLM-R's
+    head, whose conventions ERNIE-M keeps)."""
+
+    def __init__(self, config: ErnieMConfig):
+        super().__init__()
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.activation = ACT2FN["gelu"]
+        self.layer_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.decoder = nn.Linear(config.hidden_size, config.vocab_size)
+        self.bias = nn.Parameter(torch.zeros(config.vocab_size))  # tied to decoder.bias
+
+    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
+        """(..., hidden) -> (..., vocab) logits."""
+        return self.decoder(self.layer_norm(self.activation(self.dense(hidden_states))))
+
+
+class _MaskedLanguageModel(ErnieMPreTrainedModel):
+    """The encoder (no pooler) and the LM head, shared by the two pretraining heads."""
+
+    _tied_weights_keys = {
+        "lm_head.decoder.weight": "ernie_m.embeddings.word_embeddings.weight",
+        "lm_head.decoder.bias": "lm_head.bias",
+    }
+    # The released checkpoints have a pooler, which predicting tokens does not use.
+    _keys_to_ignore_on_load_unexpected = [r"pooler"]
+    accepts_loss_kwargs = False
+
+    def __init__(self, config: ErnieMConfig):
+        super().__init__(config)
+        self.ernie_m = ErnieMModel(config, add_pooling_layer=False)
+        self.lm_head = ErnieMLMHead(config)
+        self.post_init()
+
+    def get_output_embeddings(self) -> nn.Linear:
+        return self.lm_head.decoder
+
+    def set_output_embeddings(self, new_embeddings: nn.Linear) -> None:
+        self.lm_head.decoder = new_embeddings
+        self.lm_head.bias = new_embeddings.bias
+
+    def _encode(self, input_ids, attention_mask, position_ids, language_ids, **kwargs) -> ErnieMModelOutput:
+        return self.ernie_m(
+            input_ids,
+            attention_mask=attention_mask,
+            position_ids=position_ids,
+            language_ids=language_ids,
+            return_dict=True,
+            **kwargs,
+        )
+
+
+class ErnieMForMaskedLM(_MaskedLanguageModel):
+    """ERNIE-M with an LM head scoring every position over the vocabulary: masked-token prediction, `fill-mask`."""
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        position_ids: torch.Tensor | None = None,
+        head_mask: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = True,
+        language_ids: torch.Tensor | None = None,
+    ) -> MaskedLMOutput | tuple:
+        r"""Score every position over the vocabulary; arguments as [`ErnieMModel.forward`][erniem.ErnieMModel.forward].
+
+        Args:
+            labels: (batch, seq) token ids to predict; -100 marks positions left out of the loss.
+        """
+        return_dict = self.config.return_dict if return_dict is None else return_dict
+        outputs = self._encode(
+            input_ids,
+            attention_mask,
+            position_ids,
+            language_ids,
+            head_mask=head_mask,
+            inputs_embeds=inputs_embeds,
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+        )
+        logits = self.lm_head(outputs.last_hidden_state)  # (batch, seq, vocab)
+        loss = None
+        if labels is not None:
+            loss = CrossEntropyLoss()(logits.view(-1, logits.shape[-1]), labels.reshape(-1))
+        output = MaskedLMOutput(
+            loss=loss, logits=logits, hidden_states=outputs.hidden_states, attentions=outputs.attentions
+        )
+        return output if return_dict else output.to_tuple()
+
+
+PseudoTokens = Literal["greedy", "sample"]
+
+
+@dataclass
+class ErnieMForPreTrainingOutput(ModelOutput):
+    """Output of [`ErnieMForPreTraining`][erniem.ErnieMForPreTraining].
+
+    Args:
+        loss: cross-entropy of the labelled positions, when labels are given.
+        prediction_logits: with labels, (labelled positions, vocab) logits of the positions `labels` marks, in
+            row-major order (the other positions' scores are not computed); without, (batch, seq, vocab).
+        input_ids: (batch, seq) the ids the encoder read: for back-translation (BTMLM), with the pseudo tokens
+            of step 1 in place of the placeholders; otherwise `input_ids` as given.
+        hidden_states: as in [`ErnieMModelOutput`][erniem.ErnieMModelOutput], if asked for.
+        attentions: as in [`ErnieMModelOutput`][erniem.ErnieMModelOutput], if asked for.
+    """
+
+    loss: torch.FloatTensor | None = None
+    prediction_logits: torch.FloatTensor | None = None
+    input_ids: torch.LongTensor | None = None
+    hidden_states: tuple[torch.FloatTensor, ...] | None = None
+    attentions: tuple[torch.FloatTensor, ...] | None = None
+
+
+class ErnieMForPreTraining(_MaskedLanguageModel):
+    """ERNIE-M for its pretraining objectives (`erniem.pretraining`): masked-token prediction under each objective's
+    attention mask (MMLM, TLM, CAMLM), and back-translation masked LM (BTMLM) in its two steps.
+
+    BTMLM: given `placeholder_mask`, step 1 runs without gradient on `pseudo_input_ids` (the sentence followed by
+    `[MASK]` placeholders) under `pseudo_attention_mask`, and picks a pseudo token at each placeholder; step 2
+    puts those tokens in place of the placeholders of `input_ids` (the sentence with some tokens masked) and
+    predicts `labels` as usual. The collators of `erniem.pretraining` build both inputs.
+    """
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        position_ids: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        language_ids: torch.Tensor | None = None,
+        pseudo_input_ids: torch.Tensor | None = None,
+        pseudo_attention_mask: torch.Tensor | None = None,
+        pseudo_language_ids: torch.Tensor | None = None,
+        placeholder_mask: torch.Tensor | None = None,
+        excluded_token_ids: torch.Tensor | None = None,
+        pseudo_tokens: PseudoTokens = "greedy",
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = True,
+    ) -> ErnieMForPreTrainingOutput | tuple:
+        r"""Predict the labelled tokens; arguments as [`ErnieMModel.forward`][erniem.ErnieMModel.forward].
+
+        Args:
+            labels: (batch, seq) token ids to predict; -100 marks positions left out of the loss.
+            pseudo_input_ids: (batch, seq) BTMLM step 1's input: the unmasked sentence, then placeholders.
+            pseudo_attention_mask: step 1's mask, (batch, seq, seq) or 4-D; default `attention_mask`.
+            pseudo_language_ids: step 1's language ids; default `language_ids` (where the placeholders carry the
+                target language).
+            placeholder_mask: (batch, seq) True at the placeholders; its presence asks for BTMLM.
+            excluded_token_ids: ids never chosen as pseudo tokens (the special tokens).
+            pseudo_tokens: `"greedy"` takes each placeholder's best token, `"sample"` draws one from its softmax.
+        """
+        return_dict = self.config.return_dict if return_dict is None else return_dict
+        if placeholder_mask is not None:
+            if pseudo_input_ids is None:
+                raise ValueError("BTMLM needs `pseudo_input_ids` with `placeholder_mask`.")
+            mask = attention_mask if pseudo_attention_mask is None else pseudo_attention_mask
+            languages = language_ids if pseudo_language_ids is None else pseudo_language_ids
+            pseudo = self.pseudo_tokens(
+                pseudo_input_ids, mask, position_ids, languages, placeholder_mask, excluded_token_ids, pseudo_tokens
+            )
+            input_ids = input_ids.masked_scatter(placeholder_mask, pseudo)  # a new tensor, as every step here
+        outputs = self._encode(
+            input_ids,
+            attention_mask,
+            position_ids,
+            language_ids,
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+        )
+        sequence_output = outputs.last_hidden_state
+        loss = None
+        if labels is not None:
+            labelled = labels != -100
+            logits = self.lm_head(sequence_output[labelled])  # (labelled positions, vocab)
+            loss = CrossEntropyLoss()(logits, labels[labelled]) if logits.shape[0] else logits.sum() * 0.0
+        else:
+            logits = self.lm_head(sequence_output)
+        output = ErnieMForPreTrainingOutput(
+            loss=loss,
+            prediction_logits=logits,
+            input_ids=input_ids,
+            hidden_states=outputs.hidden_states,
+            attentions=outputs.attentions,
+        )
+        return output if return_dict else output.to_tuple()
+
+    @torch.no_grad()
+    def pseudo_tokens(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None,
+        position_ids: torch.Tensor | None,
+        language_ids: torch.Tensor | None,
+        placeholder_mask: torch.Tensor,
+        excluded_token_ids: torch.Tensor | None = None,
+        mode: PseudoTokens = "greedy",
+    ) -> torch.Tensor:
+        """BTMLM step 1, without gradient: one token per placeholder (in row-major order), the most likely one
+        (`"greedy"`) or one drawn from the softmax (`"sample"`), never one of `excluded_token_ids`."""
+        if mode not in get_args(PseudoTokens):
+            raise ValueError(f"pseudo_tokens must be one of {get_args(PseudoTokens)}, got {mode!r}.")
+        outputs = self._encode(input_ids, attention_mask, position_ids, language_ids)
+        logits = self.lm_head(outputs.last_hidden_state[placeholder_mask]).float()  # (placeholders, vocab)
+        if excluded_token_ids is not None:
+            logits[:, excluded_token_ids] = float("-inf")
+        if mode == "sample":
+            return torch.multinomial(logits.softmax(-1), 1).squeeze(-1)
+        return logits.argmax(-1)
+
+
 __all__ = [
     "ErnieMForInformationExtraction",
+    "ErnieMForMaskedLM",
+    "ErnieMForPreTraining",
+    "ErnieMForPreTrainingOutput",
+    "ErnieMLMHead",
     "ErnieMForMultipleChoice",
     "ErnieMForQuestionAnswering",
     "ErnieMForSequenceClassification",
