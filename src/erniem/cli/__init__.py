@@ -11,12 +11,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import export, extract, models, predict, serve, uie
+from . import export, extract, models, predict, pretrain, serve, uie
 from .quiet import quiet
 
 DOCS = "docs"  # the documentation's pages, in the source tree (built with mkdocs)
 PAGES = {"convert": "paddlenlp.md", "extract": "extraction.md", "uie": "extraction.md", "predict": "tasks.md",
-         "export": "onnx-and-speed.md", "download": "models-by-name.md", "serve": "serving.md"}  # fmt: skip
+         "export": "onnx-and-speed.md", "download": "models-by-name.md", "serve": "serving.md",
+         "pretrain": "pretraining.md"}  # fmt: skip
 
 
 def _convert(arguments: argparse.Namespace) -> int:
@@ -80,6 +81,7 @@ def parser() -> argparse.ArgumentParser:
     export.add_parser(commands)
     models.add_parser(commands)
     serve.add_parser(commands)
+    pretrain.add_parser(commands)
     root.epilog = f"Documentation: {DOCS}/index.md (or `mkdocs serve` in the source tree)"
     for name, command in commands.choices.items():
         _point_to_docs(command, PAGES[name])
