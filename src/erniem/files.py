@@ -9,6 +9,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+# The process's umask, read once: mkstemp and mkdtemp create private (0600, 0700) entries, and what they become
+# should have the permissions a plain open() or mkdir() would give.
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
 
 @contextmanager
 def staged_directory(destination: str | Path, overwrite: bool = False) -> Iterator[Path]:
@@ -22,6 +27,7 @@ def staged_directory(destination: str | Path, overwrite: bool = False) -> Iterat
         raise FileExistsError(f"{destination} exists; pass overwrite=True (--overwrite) to replace it")
     destination.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}-", dir=destination.parent))
+    os.chmod(staging, 0o777 & ~_UMASK)
     try:
         yield staging
         _move_into_place(staging, destination)
@@ -52,6 +58,7 @@ def write_text(path: str | Path, text: str) -> None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             file.write(text)
+        os.chmod(temporary, 0o666 & ~_UMASK)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -23,7 +23,7 @@ from typing import Literal, get_args
 
 import polib
 
-from erniem.files import write_text
+from ..files import write_text
 
 SOURCE_LANGUAGE = "en"
 LICENCE = "BSD-3-Clause"
