@@ -73,9 +73,13 @@ def gold_and_found(record: dict, result: dict) -> tuple[dict[str, set], dict[str
     found: dict[str, set] = {}
     for label, extractions in result.items():
         for extraction in extractions:
+            if "start" not in extraction:
+                continue  # a span of the prompt (Taskflow gives no offsets for those): never an annotation
             found.setdefault(label, set()).add((extraction["start"], extraction["end"]))
             for kind, targets in extraction.get("relations", {}).items():
                 for target in targets:
+                    if "start" not in target:
+                        continue
                     spans = (extraction["start"], extraction["end"], target["start"], target["end"])
                     found.setdefault(kind, set()).add(spans)
     return gold, found

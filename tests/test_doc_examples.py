@@ -78,6 +78,10 @@ DATA_FILES = {
     "items.jsonl": json.dumps({"context": "Steve became", "choices": ["the CEO.", "a fish."]}) + "\n",
     "export.jsonl": DOCCANO,
     "data/doccano_ext.json": DOCCANO,
+    "corpus/en.txt": "The cat sleeps on the mat.\nWe drink coffee every morning.\nThe train leaves at nine.\n",
+    "corpus/de.txt": "Die Katze schläft auf der Matte.\nWir trinken jeden Morgen Kaffee.\n",
+    "pairs.tsv": "source_language\ttarget_language\tsource\ttarget\n"
+    "en\tde\tThe cat sleeps.\tDie Katze schläft.\nen\tfr\tThe train leaves.\tLe train part.\n",
 }
 
 

@@ -1219,7 +1219,7 @@ class ErnieMForPreTraining(_MaskedLanguageModel):
         return_dict = self.config.return_dict if return_dict is None else return_dict
         if placeholder_mask is not None:
             if pseudo_input_ids is None:
-                raise ValueError("BTMLM needs `pseudo_input_ids` with `placeholder_mask`.")
+                raise ValueError("BTMLM needs pseudo_input_ids with placeholder_mask.")
             mask = attention_mask if pseudo_attention_mask is None else pseudo_attention_mask
             languages = language_ids if pseudo_language_ids is None else pseudo_language_ids
             pseudo = self.pseudo_tokens(
