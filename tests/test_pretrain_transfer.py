@@ -27,11 +27,13 @@ def test_the_experiment_runs_end_to_end(tmp_path):
     results = json.loads((tmp_path / "results.json").read_text())
     assert [run["objectives"] for run in results] == CONFIGURATIONS
     for run in results:
-        assert sorted(run["retrieval"]) == ["ar", "de", "es", "ru", "zh-Hans"]
+        for kind in ("raw", "centred"):
+            assert sorted(run["retrieval"][kind]) == ["ar", "de", "es", "ru", "zh-Hans"]
+            assert all(0.0 <= value <= 1.0 for value in run["retrieval"][kind].values())
         assert sorted(run["f1"]) == ["ar", "de", "en", "es", "ru", "zh"]
-        assert all(0.0 <= value <= 1.0 for value in [*run["retrieval"].values(), *run["f1"].values()])
+        assert all(0.0 <= value <= 1.0 for value in run["f1"].values())
     table = (tmp_path / "results.md").read_text().splitlines()
-    assert table[0].startswith("| objectives | retrieval acc. | UIE F1 en |") and len(table) == 2 + 4
+    assert table[0].startswith("| objectives | retrieval | retrieval, centred | UIE F1 en |") and len(table) == 6
     assert done.stdout.count("losses: first") == 3  # one pretraining run per mix of objectives
     # Each mix trained its own encoder from the same initial one.
     initial = load_file(tmp_path / "seed3" / "initial" / "model.safetensors")
@@ -40,3 +42,9 @@ def test_the_experiment_runs_end_to_end(tmp_path):
                ("mmlm", "mmlm-tlm", "mmlm-btmlm-camlm-tlm")]  # fmt: skip
     for weights in trained:
         assert not (weights[f"ernie_m.{key}"] == initial[key]).all()
+
+    # --reuse evaluates the models already there again, and gets the same figures.
+    again = subprocess.run([*command, "--reuse"], capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert again.stdout.count("reusing") == 3 and "losses: first" not in again.stdout
+    assert json.loads((tmp_path / "results.json").read_text()) == results

@@ -1222,7 +1222,7 @@ class ErnieMForPreTraining(_MaskedLanguageModel):
                 raise ValueError("BTMLM needs pseudo_input_ids with placeholder_mask.")
             mask = attention_mask if pseudo_attention_mask is None else pseudo_attention_mask
             languages = language_ids if pseudo_language_ids is None else pseudo_language_ids
-            pseudo = self.pseudo_tokens(
+            pseudo = self.predict_pseudo_tokens(
                 pseudo_input_ids, mask, position_ids, languages, placeholder_mask, excluded_token_ids, pseudo_tokens
             )
             input_ids = input_ids.masked_scatter(placeholder_mask, pseudo)  # a new tensor, as every step here
@@ -1252,7 +1252,7 @@ class ErnieMForPreTraining(_MaskedLanguageModel):
         return output if return_dict else output.to_tuple()
 
     @torch.no_grad()
-    def pseudo_tokens(
+    def predict_pseudo_tokens(
         self,
         input_ids: torch.Tensor,
         attention_mask: torch.Tensor | None,

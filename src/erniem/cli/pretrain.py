@@ -116,7 +116,7 @@ def _pretrain(arguments: argparse.Namespace) -> int:
         bf16=arguments.bf16,
         optim="adamw_torch_fused",
         # transformers runs torchrun's processes as one DDP group on a machine without an accelerator only so
-        use_cpu=not torch.accelerator.is_available(),
+        use_cpu=not _accelerator_available(torch),
         report_to=[],
         disable_tqdm=True,
     )
@@ -139,3 +139,9 @@ def _pretrain(arguments: argparse.Namespace) -> int:
         losses = " ".join(f"{key} {value:.3f}" for key, value in last.items() if key.endswith("loss"))
         print(f"pretrained {trainer.state.global_step} steps ({losses}) -> {arguments.output / 'model'}")
     return 0
+
+
+def _accelerator_available(torch) -> bool:
+    """A GPU or another accelerator torch can use (`torch.accelerator` is there from torch 2.6)."""
+    accelerator = getattr(torch, "accelerator", None)
+    return accelerator.is_available() if accelerator is not None else torch.cuda.is_available()

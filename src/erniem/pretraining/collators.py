@@ -201,7 +201,7 @@ class BTMLMCollator(_Collator):
         placeholders: how many placeholders; `None` (default): as many as the sentence has tokens.
         target_language: the language the placeholders carry (with language embeddings); `None`: drawn among
             `languages` other than the sentence's own.
-        pseudo_tokens: `"greedy"` or `"sample"` (see `ErnieMForPreTraining.pseudo_tokens`).
+        pseudo_tokens: `"greedy"` or `"sample"` (see `ErnieMForPreTraining.predict_pseudo_tokens`).
     """
 
     placeholders: int | None = None
