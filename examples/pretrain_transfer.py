@@ -12,7 +12,7 @@
 4. Each encoder is fine-tuned for UIE on English texts only (examples/uie_data.py's templates), then extracts
    from texts in all six languages: English is in-language, the other five are zero-shot transfer.
 
-python examples/pretrain_transfer.py [--workdir artifacts/pretrain-transfer] [--steps 300] [--seeds 1,2]
+python examples/pretrain_transfer.py [--workdir artifacts/pretrain-transfer] [--steps 300] [--seeds 1,2,3]
 """
 
 from __future__ import annotations
@@ -216,7 +216,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workdir", type=Path, default=Path("artifacts/pretrain-transfer"))
     parser.add_argument("--steps", type=int, default=300, help="pretraining steps of 16 examples, every objective mix")
-    parser.add_argument("--seeds", default="1,2", help="comma-separated seeds; each runs every configuration")
+    parser.add_argument("--seeds", default="1,2,3", help="comma-separated seeds; each runs every configuration")
     parser.add_argument("--records", type=int, default=1000, help="English UIE training records")
     parser.add_argument("--eval-records", type=int, default=40, help="UIE test records per language")
     parser.add_argument("--epochs", type=float, default=6, help="UIE fine-tuning epochs")
