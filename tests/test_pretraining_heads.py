@@ -146,3 +146,17 @@ def test_btmlm_fills_the_placeholders_with_step_one_predictions_and_no_gradient_
     again.loss.backward()
     for before, parameter in zip(gradients, model.parameters(), strict=True):
         torch.testing.assert_close(parameter.grad, before)
+
+
+def test_btmlm_step_one_runs_without_dropout_in_training():
+    model = tiny(erniem.ErnieMForPreTraining, hidden_dropout_prob=0.5, attention_probs_dropout_prob=0.5)
+    batch = BTMLMCollator(Stub())([{"input_ids": list(range(10, 22))}], torch.Generator().manual_seed(4))
+    placeholders = batch["placeholder_mask"]
+    logits = model.lm_head(
+        model.ernie_m(batch["pseudo_input_ids"], attention_mask=batch["pseudo_attention_mask"]).last_hidden_state
+    )[placeholders]  # the model is in eval mode here
+    logits[:, Stub.all_special_ids] = float("-inf")
+    model.train()
+    for _ in range(3):  # dropout would draw other tokens from call to call
+        assert torch.equal(model(**batch).input_ids[placeholders], logits.argmax(-1))
+    assert model.training and model.ernie_m.embeddings.dropout.training

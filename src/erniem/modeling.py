@@ -1181,10 +1181,10 @@ class ErnieMForPreTraining(_MaskedLanguageModel):
     """ERNIE-M for its pretraining objectives (`erniem.pretraining`): masked-token prediction under each objective's
     attention mask (MMLM, TLM, CAMLM), and back-translation masked LM (BTMLM) in its two steps.
 
-    BTMLM: given `placeholder_mask`, step 1 runs without gradient on `pseudo_input_ids` (the sentence followed by
-    `[MASK]` placeholders) under `pseudo_attention_mask`, and picks a pseudo token at each placeholder; step 2
-    puts those tokens in place of the placeholders of `input_ids` (the sentence with some tokens masked) and
-    predicts `labels` as usual. The collators of `erniem.pretraining` build both inputs.
+    BTMLM: given `placeholder_mask`, step 1 runs without gradient or dropout on `pseudo_input_ids` (the sentence
+    followed by `[MASK]` placeholders) under `pseudo_attention_mask`, and picks a pseudo token at each
+    placeholder; step 2 puts those tokens in place of the placeholders of `input_ids` (the sentence with some
+    tokens masked) and predicts `labels` as usual. The collators of `erniem.pretraining` build both inputs.
     """
 
     def forward(
@@ -1262,12 +1262,18 @@ class ErnieMForPreTraining(_MaskedLanguageModel):
         excluded_token_ids: torch.Tensor | None = None,
         mode: PseudoTokens = "greedy",
     ) -> torch.Tensor:
-        """BTMLM step 1, without gradient: one token per placeholder (in row-major order), the most likely one
-        (`"greedy"`) or one drawn from the softmax (`"sample"`), never one of `excluded_token_ids`."""
+        """BTMLM step 1, without gradient and without dropout (as inference runs, whatever the model's mode): one
+        token per placeholder (in row-major order), the most likely one (`"greedy"`) or one drawn from the softmax
+        (`"sample"`), never one of `excluded_token_ids`."""
         if mode not in get_args(PseudoTokens):
             raise ValueError(f"pseudo_tokens must be one of {get_args(PseudoTokens)}, got {mode!r}.")
-        outputs = self._encode(input_ids, attention_mask, position_ids, language_ids)
-        logits = self.lm_head(outputs.last_hidden_state[placeholder_mask]).float()  # (placeholders, vocab)
+        training = self.training
+        self.eval()
+        try:
+            outputs = self._encode(input_ids, attention_mask, position_ids, language_ids)
+            logits = self.lm_head(outputs.last_hidden_state[placeholder_mask]).float()  # (placeholders, vocab)
+        finally:
+            self.train(training)
         if excluded_token_ids is not None:
             logits[:, excluded_token_ids] = float("-inf")
         if mode == "sample":
