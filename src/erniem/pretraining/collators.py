@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Literal, get_args
 
 import torch
+from torch.nn.utils.rnn import pad_sequence
 
 from ..modeling import PseudoTokens
 from .corruption import MaskingOptions, choose, corrupt
@@ -134,8 +135,9 @@ class _Collator:
         tensors = {"position_ids": positions, "side": side, "valid": torch.ones(len(side), dtype=torch.bool)}
         if self.languages is not None:
             first, second = layout.languages
-            ids = self._language_id(first), self._language_id(second) if second is not None else None
-            tensors["language_ids"] = torch.where(side == 0, ids[0], ids[1] if ids[1] is not None else ids[0])
+            first_id = self._language_id(first)
+            second_id = self._language_id(second) if second is not None else first_id
+            tensors["language_ids"] = torch.where(side == 0, first_id, second_id)
         return tensors
 
     def _language_id(self, code: str | None) -> int:
@@ -147,13 +149,9 @@ class _Collator:
 
     def _pad(self, tensors: list[torch.Tensor], name: str) -> torch.Tensor:
         value = _PADDING.get(name, 0)
-        if value is None:
-            value = self.tokenizer.pad_token_id
-        length = max(len(tensor) for tensor in tensors)
-        padded = torch.full((len(tensors), length), value, dtype=tensors[0].dtype)
-        for row, tensor in enumerate(tensors):
-            padded[row, : len(tensor)] = tensor
-        return padded
+        return pad_sequence(
+            tensors, batch_first=True, padding_value=self.tokenizer.pad_token_id if value is None else value
+        )
 
 
 @dataclass
@@ -226,9 +224,9 @@ class BTMLMCollator(_Collator):
             ids, count = ids[: self.max_length - 4 - self.placeholders], self.placeholders
         source = example.get("language")
         layout = self._pair(ids, [self.tokenizer.mask_token_id] * count, (source, self._target(source, generator)))
-        layout.words = [word and side == 0 for word, side in zip(layout.words, layout.side, strict=True)]
-        placeholders = torch.zeros(len(layout.ids), dtype=torch.bool)
-        placeholders[len(ids) + 3 : len(ids) + 3 + count] = True  # [CLS] ids [SEP] [SEP] placeholders [SEP]
+        words, side = torch.tensor(layout.words), torch.tensor(layout.side)
+        placeholders = words & (side == 1)  # the second "sentence" is the placeholders
+        layout.words = (words & (side == 0)).tolist()  # only the sentence's own words are masked and predicted
         return self._masked_lm(layout, generator) | {
             "pseudo_input_ids": torch.tensor(layout.ids),
             "placeholder_mask": placeholders,
