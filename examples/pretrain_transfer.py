@@ -32,7 +32,6 @@ import erniem
 from erniem.cli.quiet import quiet
 from erniem.pretraining import PretrainingOptions, pretrain
 from erniem.pretraining.parallel_corpus import build_pairs
-from erniem.scores import Score
 from erniem.uie import UIEPipeline
 from erniem.uie.doccano import extraction_examples
 from erniem.uie.training import train
@@ -40,7 +39,7 @@ from erniem.vocabulary import real_vocabulary
 
 sys.path.insert(0, str(Path(__file__).parent))
 import uie_data  # noqa: E402
-from uie_demo import gold_and_found  # noqa: E402
+from uie_demo import span_scores  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 # The demo's languages, as the corpus and Django name them.
@@ -179,15 +178,9 @@ def fine_tuned(encoder_directory: Path, output: Path, tokenizer, english: list[d
 def extraction_f1(model_directory: Path, tokenizer, records: dict[str, list[dict]]) -> dict[str, float]:
     model = erniem.ErnieMForInformationExtraction.from_pretrained(model_directory)
     pipeline = UIEPipeline(model, tokenizer, uie_data.SCHEMA, schema_lang="en", max_seq_len=128)
-    scores = {}
-    for language, items in records.items():
-        score = Score()
-        for record, result in zip(items, pipeline([r["text"] for r in items]), strict=True):
-            gold, found = gold_and_found(record, result)
-            for kind in set(gold) | set(found):
-                score.add(gold.get(kind, set()), found.get(kind, set()))
-        scores[language] = score.f1
-    return scores
+    return {
+        language: span_scores(items, pipeline([r["text"] for r in items]))[0].f1 for language, items in records.items()
+    }
 
 
 def summary(results: list[dict]) -> str:

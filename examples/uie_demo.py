@@ -85,6 +85,17 @@ def gold_and_found(record: dict, result: dict) -> tuple[dict[str, set], dict[str
     return gold, found
 
 
+def span_scores(records: list[dict], results: list[dict]) -> tuple[Score, dict[str, Score]]:
+    """Exact-span scores of extraction results against their doccano records: overall, and per type."""
+    overall, scores = Score(), {}
+    for record, result in zip(records, results, strict=True):
+        gold, found = gold_and_found(record, result)
+        for kind in set(gold) | set(found):
+            scores.setdefault(kind, Score()).add(gold.get(kind, set()), found.get(kind, set()))
+            overall.add(gold.get(kind, set()), found.get(kind, set()))
+    return overall, scores
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workdir", type=Path, default=Path("artifacts/uie-demo"))
@@ -135,13 +146,7 @@ def main() -> int:
         if shown[language] < 1:
             shown[language] += 1
             print(f"\n{record['text']}\n{json.dumps(result, ensure_ascii=False)}")
-    scores: dict[str, Score] = {}
-    overall = Score()
-    for record, result in zip(held_out, results, strict=True):
-        gold, found = gold_and_found(record, result)
-        for kind in set(gold) | set(found):
-            scores.setdefault(kind, Score()).add(gold.get(kind, set()), found.get(kind, set()))
-            overall.add(gold.get(kind, set()), found.get(kind, set()))
+    overall, scores = span_scores(held_out, results)
     print(f"\nheld-out texts: {len(held_out)}; exact-span scores of `erniem extract`:")
     for kind, score in [("overall", overall), *sorted(scores.items())]:
         print(f"  {kind:13} precision {score.precision:.3f}  recall {score.recall:.3f}  F1 {score.f1:.3f}")
