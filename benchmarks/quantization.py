@@ -26,16 +26,23 @@ sys.path.insert(0, str(ROOT / "examples"))
 
 
 def main() -> None:
-    import classify as example
-
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("--steps", type=int, default=600)
-    options.add_argument("--directory", type=Path, help="the example's OUTPUT_DIR (trained into a temporary one)")
+    options.add_argument("--directory", type=Path, help="the example's OUTPUT_DIR (default: a temporary one)")
     arguments = options.parse_args()
-    directory = arguments.directory or Path(tempfile.mkdtemp(prefix="erniem-classifier-"))
+    if arguments.directory:
+        measure(arguments.directory, arguments.steps)
+    else:
+        with tempfile.TemporaryDirectory(prefix="erniem-classifier-") as scratch:
+            measure(Path(scratch), arguments.steps)
+
+
+def measure(directory: Path, steps: int) -> None:
+    import classify as example
+
     if not (directory / "model" / "config.json").is_file():
-        example.main(["--output-dir", str(directory), "--max-steps", str(arguments.steps), "--save-steps",
-                      str(arguments.steps)])  # fmt: skip
+        example.main(["--output-dir", str(directory), "--max-steps", str(steps), "--save-steps",
+                      str(steps)])  # fmt: skip
     lines = [(line, topic) for line, topic in example.topic_lines("english") if example.held_out(line)]
     texts = [line for line, _ in lines]
     tokenizer = erniem.ErnieMTokenizerFast.from_pretrained(directory / "model")

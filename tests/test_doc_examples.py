@@ -245,6 +245,8 @@ def _run_python(example: Example, workspace: Workspace, outcomes: dict[str, dict
         results = json.loads(result_file.read_text(encoding="utf-8")) if result_file.exists() else []
         outcomes[start.id] = {result["id"]: result for result in results}
         outcomes[start.id]["output"] = f"--- stdout\n{done.stdout[-3000:]}\n--- stderr\n{done.stderr[-3000:]}"
+        if len(results) == len(members) and all(result["ok"] for result in results):
+            shutil.rmtree(directory)  # what the examples wrote (checkpoints too); a failure keeps it to be looked at
     results = outcomes[start.id]
     for link in links:
         result = results.get(link.id)
@@ -279,6 +281,7 @@ def _run_shell(example: Example, workspace: Workspace) -> None:
             f"{example.id} exited with {done.returncode}; {_advice(example)}:\n{program}\n"
             f"--- stdout\n{done.stdout[-3000:]}\n--- stderr\n{done.stderr[-3000:]}"
         )
+    shutil.rmtree(directory)
 
 
 def test_every_block_is_accounted_for():
