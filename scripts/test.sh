@@ -8,4 +8,10 @@ bash scripts/setup.sh
 bash scripts/build_reference_env.sh
 export ERNIEM_REFERENCE_PYTHON="$PWD/.venv-ref/bin/python" ERNIEM_PADDLE_PYTHON="$PWD/.venv-paddle/bin/python"
 export ERNIEM_REQUIRE_REFERENCE=1
+# torch.compile's caches go in a folder removed afterwards, unless the caller chose one.
+if [[ -z "${TORCHINDUCTOR_CACHE_DIR:-}" ]]; then
+    TORCHINDUCTOR_CACHE_DIR="$(mktemp -d -t erniem-tests-torchinductor-XXXXXX)"
+    export TORCHINDUCTOR_CACHE_DIR
+    trap 'rm -rf "$TORCHINDUCTOR_CACHE_DIR"' EXIT
+fi
 "${ERNIEM_VENV:-.venv}/bin/python" -m pytest "$@"

@@ -151,13 +151,6 @@ def pytest_configure(config):
         config.addinivalue_line("markers", f"{marker}: a mark of transformers' common tests")
 
 
-@pytest.fixture(scope="session", autouse=True)
-def compile_cache(tmp_path_factory) -> None:
-    """torch.compile's caches go in the run's temporary folder, removed with it, unless the caller chose a place."""
-    if "TORCHINDUCTOR_CACHE_DIR" not in os.environ:
-        os.environ["TORCHINDUCTOR_CACHE_DIR"] = str(tmp_path_factory.mktemp("torchinductor"))
-
-
 CORPUS = ROOT / "tests" / "data" / "multilingual.tsv"
 
 
