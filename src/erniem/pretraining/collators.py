@@ -40,13 +40,17 @@ _PADDING = {
 
 @dataclass
 class _Layout:
-    """One example laid out: ids (n,), the side of each position, which positions the words occupy, and the
-    language of each side."""
+    """One example laid out: ids (n,), the side of each position (n,), which positions the words occupy (n,), and
+    the language of each side."""
 
-    ids: list[int]
-    side: list[int]
-    words: list[bool]
+    ids: torch.Tensor
+    side: torch.Tensor
+    words: torch.Tensor
     languages: tuple[str | None, str | None] = (None, None)
+
+    @classmethod
+    def of(cls, ids: list[int], side: list[int], words: list[bool], languages: tuple) -> _Layout:
+        return cls(torch.tensor(ids), torch.tensor(side), torch.tensor(words, dtype=torch.bool), languages)
 
 
 @dataclass
@@ -99,7 +103,7 @@ class _Collator:
     def _single(self, ids: Sequence[int], language: str | None) -> _Layout:
         ids = list(ids)[: self.max_length - 2]
         cls, sep = self.tokenizer.cls_token_id, self.tokenizer.sep_token_id
-        return _Layout([cls, *ids, sep], [0] * (len(ids) + 2), [False, *[True] * len(ids), False], (language, None))
+        return _Layout.of([cls, *ids, sep], [0] * (len(ids) + 2), [False, *[True] * len(ids), False], (language, None))
 
     def _pair(self, first: Sequence[int], second: Sequence[int], languages: tuple) -> _Layout:
         budget = self.max_length - 4
@@ -112,13 +116,13 @@ class _Collator:
         ids = [cls, *first, sep, sep, *second, sep]
         side = [0] * (len(first) + 2) + [1] * (len(second) + 2)
         words = [False, *[True] * len(first), False, False, *[True] * len(second), False]
-        return _Layout(ids, side, words, languages)
+        return _Layout.of(ids, side, words, languages)
 
     # Per-example tensors
 
     def _masked_lm(self, layout: _Layout, generator: torch.Generator | None) -> dict:
         """Input ids with each sentence's chosen words corrupted, labels there, and the per-token tensors."""
-        ids, side, words = torch.tensor(layout.ids), torch.tensor(layout.side), torch.tensor(layout.words)
+        ids, side, words = layout.ids, layout.side, layout.words
         chosen = torch.zeros(len(ids), dtype=torch.bool)
         for index in (0, 1):
             positions = (words & (side == index)).nonzero().squeeze(1)
@@ -128,7 +132,7 @@ class _Collator:
         return {"input_ids": corrupted, "labels": labels, "masked": chosen} | self._positions(layout)
 
     def _positions(self, layout: _Layout) -> dict:
-        side = torch.tensor(layout.side)
+        side = layout.side
         positions = torch.arange(len(side))
         if self.pair_positions == "restart":
             positions = positions - torch.where(side == 1, int((side == 0).sum()), 0)
@@ -224,11 +228,10 @@ class BTMLMCollator(_Collator):
             ids, count = ids[: self.max_length - 4 - self.placeholders], self.placeholders
         source = example.get("language")
         layout = self._pair(ids, [self.tokenizer.mask_token_id] * count, (source, self._target(source, generator)))
-        words, side = torch.tensor(layout.words), torch.tensor(layout.side)
-        placeholders = words & (side == 1)  # the second "sentence" is the placeholders
-        layout.words = (words & (side == 0)).tolist()  # only the sentence's own words are masked and predicted
+        placeholders = layout.words & (layout.side == 1)  # the second "sentence" is the placeholders
+        layout.words = layout.words & (layout.side == 0)  # only the sentence's own words are masked and predicted
         return self._masked_lm(layout, generator) | {
-            "pseudo_input_ids": torch.tensor(layout.ids),
+            "pseudo_input_ids": layout.ids,
             "placeholder_mask": placeholders,
         }
 
